@@ -32,8 +32,14 @@ class Settings(BaseSettings):
     max_image_bytes: int = 40 * 1024 * 1024
     #: Larger photos are downscaled to this longest side after decoding.
     working_max_side: int = 2048
-    #: Keep enrollment photos (off by default: only templates are stored).
-    keep_photos: bool = False
+    #: Time zone for times given without one (CLI ``--at``) and for display.
+    timezone: str = "Asia/Jakarta"
+    #: A gate's gallery holds passengers whose departure's boarding window is
+    #: open now or opens/closed within this many minutes (so that "not open
+    #: yet" can be told apart from "not recognised").
+    gallery_horizon_minutes: int = 120
+    #: Operating points file; default: the one shipped with facegate.
+    operating_points: Path | None = None
 
     @cached_property
     def resolved_database_url(self) -> str:

@@ -21,13 +21,20 @@ def connect(url: str) -> tuple[Engine, sessionmaker[Session]]:
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
-            # autocommit off in the driver; SQLAlchemy issues BEGIN itself so
-            # that BEGIN IMMEDIATE-style locking and foreign keys behave.
+            # Let SQLAlchemy issue BEGIN itself (below) instead of the driver.
+            dbapi_connection.isolation_level = None
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA busy_timeout=30000")
             cursor.close()
+
+        @event.listens_for(engine, "begin")
+        def _begin_immediate(connection) -> None:  # type: ignore[no-untyped-def]
+            # Take the write lock at BEGIN: a transaction that read first and
+            # writes later would otherwise fail with "database is locked" when
+            # another gate committed in between, instead of waiting its turn.
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
 
     else:
         engine = create_engine(url, pool_pre_ping=True)

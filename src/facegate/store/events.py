@@ -38,6 +38,9 @@ class EventRepository:
             query = query.where(GateEvent.site == site)
         return list(self._session.scalars(query))
 
+    def gate_events_of(self, person_id: str) -> list[GateEvent]:
+        return list(self._session.scalars(select(GateEvent).where(GateEvent.person_id == person_id).order_by(GateEvent.id)))
+
     def audit(self, actor: str, action: str, subject: str | None = None, **detail: Any) -> None:
         """Append to the audit log. ``detail`` must hold no NIK, name or template."""
         at = datetime.now(timezone.utc).replace(microsecond=0)

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from ..domain.manifest import Booking, BookingStatus, Departure
 from ..errors import Conflict, NotFound
-from .tables import BookingRow, DepartureRow
+from .tables import BookingRow, Consent, DepartureRow, Person
 
 __all__ = ["ManifestRepository", "BookingInput"]
 
@@ -125,23 +125,25 @@ class ManifestRepository:
         return _booking(row), row.passenger_pseudonym
 
     def passengers_near(self, site: str, at: datetime, horizon: timedelta) -> list[str]:
-        """Pseudonyms booked on departures from ``site`` whose boarding window is within ``horizon`` of ``at``."""
+        """Ids of enrolled persons booked from ``site`` near ``at``, who consented to that operator.
+
+        "Near" means the departure's boarding window overlaps ``at`` +/- ``horizon``.
+        """
         query = (
-            select(BookingRow.passenger_pseudonym)
-            .join(DepartureRow)
+            select(Person.id)
+            .join(BookingRow, BookingRow.passenger_pseudonym == Person.nik_pseudonym)
+            .join(DepartureRow, DepartureRow.id == BookingRow.departure_id)
+            .join(Consent, and_(Consent.person_id == Person.id, Consent.operator == DepartureRow.operator))
             .where(
-                and_(
-                    DepartureRow.origin_site == site,
-                    DepartureRow.cancelled.is_(False),
-                    DepartureRow.boarding_opens_at <= at + horizon,
-                    DepartureRow.boarding_closes_at >= at - horizon,
-                    BookingRow.status != BookingStatus.CANCELLED.value,
-                    BookingRow.passenger_pseudonym.is_not(None),
-                )
+                DepartureRow.origin_site == site,
+                DepartureRow.cancelled.is_(False),
+                DepartureRow.boarding_opens_at <= at + horizon,
+                DepartureRow.boarding_closes_at >= at - horizon,
+                BookingRow.status != BookingStatus.CANCELLED.value,
             )
             .distinct()
         )
-        return [p for p in self._session.scalars(query) if p]
+        return list(self._session.scalars(query))
 
     def board(self, booking_id: str, gate: str, at: datetime) -> bool:
         """Mark a booking boarded; False if it was not 'booked' any more.

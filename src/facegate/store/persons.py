@@ -7,11 +7,12 @@ from datetime import datetime, timezone
 
 import numpy as np
 from sqlalchemy import delete, func, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ..domain.nik import Nik
 from ..domain.person import Person
-from ..errors import NotFound
+from ..errors import DuplicateNik, NotFound
 from .crypto import Keyring
 from .tables import BookingRow, Consent, GateEvent, Person as PersonRow, Template
 
@@ -33,19 +34,16 @@ class PersonRepository:
         return self._keys.pseudonym(nik.value)
 
     def id_for_nik(self, nik: Nik) -> str | None:
-        return self._session.scalar(select(PersonRow.id).where(PersonRow.nik_pseudonym == self.nik_pseudonym(nik)))
+        return self.id_for_pseudonym(self.nik_pseudonym(nik))
+
+    def id_for_pseudonym(self, pseudonym: str) -> str | None:
+        return self._session.scalar(select(PersonRow.id).where(PersonRow.nik_pseudonym == pseudonym))
 
     def get(self, person_id: str) -> Person:
         row = self._session.get(PersonRow, person_id)
         if row is None:
             raise NotFound(f"No person with id {person_id}.")
         return self._to_person(row)
-
-    def ids_for_pseudonyms(self, pseudonyms: list[str]) -> dict[str, str]:
-        rows = self._session.execute(
-            select(PersonRow.nik_pseudonym, PersonRow.id).where(PersonRow.nik_pseudonym.in_(pseudonyms))
-        )
-        return {pseudonym: person_id for pseudonym, person_id in rows}
 
     def pseudonym_of(self, person_id: str) -> str:
         pseudonym = self._session.scalar(select(PersonRow.nik_pseudonym).where(PersonRow.id == person_id))
@@ -73,15 +71,20 @@ class PersonRepository:
                 created_at=_now(),
             )
         )
-        self._session.flush()
+        try:
+            with self._session.begin_nested():
+                self._session.flush()
+        except IntegrityError as exc:
+            raise DuplicateNik("A person with this NIK is already enrolled.") from exc
         self.grant_consent(person_id, operator)
         return person_id
 
+    def has_consent(self, person_id: str, operator: str) -> bool:
+        query = select(Consent.id).where(Consent.person_id == person_id, Consent.operator == operator)
+        return self._session.scalar(query) is not None
+
     def grant_consent(self, person_id: str, operator: str) -> None:
-        exists = self._session.scalar(
-            select(Consent.id).where(Consent.person_id == person_id, Consent.operator == operator)
-        )
-        if exists is None:
+        if not self.has_consent(person_id, operator):
             self._session.add(Consent(person_id=person_id, operator=operator, granted_at=_now()))
 
     def add_template(self, person_id: str, model: str, vector: np.ndarray, quality: float) -> str:

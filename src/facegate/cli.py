@@ -1,0 +1,337 @@
+"""The ``facegate`` command: parse arguments, call a service, print the result.
+
+Every command that prints a result takes ``--json`` and then prints exactly one
+JSON object on stdout. A user error exits with status 2 and prints
+``{"error": {"code": ..., "message": ...}}`` (in JSON mode) or a one-line
+message on stderr.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, Any, NoReturn, Optional
+from zoneinfo import ZoneInfo
+
+import typer
+from rich.console import Console
+
+from .errors import FacegateError, InvalidInput
+
+app = typer.Typer(
+    help="facegate: face-recognition boarding for trains and flights.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+persons_app = typer.Typer(help="Enrolled passengers: show, list, export, delete.", no_args_is_help=True)
+departures_app = typer.Typer(help="Departures (trains, flights) and their boarding windows.", no_args_is_help=True)
+bookings_app = typer.Typer(help="Bookings from the operator's ticketing system.", no_args_is_help=True)
+gate_app = typer.Typer(help="Gate decisions.", no_args_is_help=True)
+app.add_typer(persons_app, name="persons")
+app.add_typer(departures_app, name="departures")
+app.add_typer(bookings_app, name="bookings")
+app.add_typer(gate_app, name="gate")
+
+out = Console(highlight=False)
+err = Console(stderr=True, highlight=False)
+
+JsonFlag = Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout.")]
+
+
+# -- plumbing ---------------------------------------------------------------------
+
+
+def _facegate():  # type: ignore[no-untyped-def]
+    from .services.context import Facegate
+
+    return Facegate()
+
+
+def _fail(error: FacegateError, as_json: bool) -> NoReturn:
+    if as_json:
+        print(json.dumps({"error": error.to_dict()}, ensure_ascii=False))
+    else:
+        err.print(f"[red]error[/red] ({error.code}): {error.message}")
+    raise typer.Exit(2)
+
+
+def _emit(result: dict[str, Any], as_json: bool, render: Callable[[dict[str, Any]], None] | None = None) -> None:
+    if as_json:
+        print(json.dumps(result, ensure_ascii=False, default=str))
+    elif render:
+        render(result)
+    else:
+        for key, value in result.items():
+            out.print(f"[bold]{key}[/bold]: {value}")
+
+
+def _run(as_json: bool, action: Callable[[], dict[str, Any]], render: Callable[[dict[str, Any]], None] | None = None) -> None:
+    try:
+        result = action()
+    except FacegateError as error:
+        _fail(error, as_json)
+    _emit(result, as_json, render)
+
+
+def _parse_time(value: str | None, tz: str) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise InvalidInput(f"Time {value!r} is not ISO 8601 (e.g. 2026-12-03T08:30 or 2026-12-03T08:30+07:00).") from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=ZoneInfo(tz))
+
+
+def _photo(path: Path) -> Path:
+    return path  # imaging reads and checks it; kept as a path so errors name the file
+
+
+# -- enrollment and persons -----------------------------------------------------
+
+
+@app.command()
+def enroll(
+    photos: Annotated[list[Path], typer.Argument(help="One or more photos of the passenger alone.")],
+    nik: Annotated[str, typer.Option(help="16-digit NIK.")],
+    name: Annotated[str, typer.Option(help="Full name.")],
+    operator: Annotated[str, typer.Option(help="Operator the passenger consents to (e.g. KAI).")],
+    consent: Annotated[bool, typer.Option("--consent", help="The passenger gave explicit consent.")] = False,
+    as_json: JsonFlag = False,
+) -> None:
+    """Enroll a passenger (NIK, name, photos, consent)."""
+    from .services.enrollment import enroll as do_enroll
+
+    _run(as_json, lambda: do_enroll(_facegate(), nik, name, [_photo(p) for p in photos], operator=operator, consent=consent).summary())
+
+
+@persons_app.command("show")
+def persons_show(
+    person_id: Annotated[Optional[str], typer.Argument(help="Person id.")] = None,
+    nik: Annotated[Optional[str], typer.Option(help="Find by NIK instead of id.")] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Show one person (NIK masked)."""
+    from .services import persons
+
+    def action() -> dict[str, Any]:
+        fg = _facegate()
+        pid = persons.find(fg, nik) if nik else person_id
+        if not pid:
+            raise InvalidInput("Give a person id or --nik.")
+        return persons.show(fg, pid).summary()
+
+    _run(as_json, action)
+
+
+@persons_app.command("list")
+def persons_list(
+    limit: int = typer.Option(50, min=1, max=1000), offset: int = typer.Option(0, min=0), as_json: JsonFlag = False
+) -> None:
+    """List enrolled persons (NIK masked)."""
+    from .services import persons
+
+    def action() -> dict[str, Any]:
+        total, people = persons.list_persons(_facegate(), limit, offset)
+        return {"total": total, "persons": [p.summary() for p in people]}
+
+    def render(result: dict[str, Any]) -> None:
+        out.print(f"{result['total']} enrolled")
+        for p in result["persons"]:
+            out.print(f"  {p['id']}  {p['nik']}  {p['name']}  templates={p['templates']}  consents={','.join(p['consents'])}")
+
+    _run(as_json, action, render)
+
+
+@persons_app.command("export")
+def persons_export(person_id: str, as_json: JsonFlag = False) -> None:
+    """Everything held about one person (for the data subject)."""
+    from .services import persons
+
+    _run(as_json, lambda: persons.export(_facegate(), person_id), lambda r: out.print_json(data=r))
+
+
+@persons_app.command("delete")
+def persons_delete(
+    person_id: str,
+    yes: Annotated[bool, typer.Option("--yes", help="Confirm the erasure.")] = False,
+    as_json: JsonFlag = False,
+) -> None:
+    """Erase a person: templates, consents and all links to them."""
+    from .services import persons
+
+    def action() -> dict[str, Any]:
+        if not yes:
+            raise InvalidInput("Erasure cannot be undone: repeat with --yes.")
+        return {"deleted": person_id, **persons.erase(_facegate(), person_id)}
+
+    _run(as_json, action)
+
+
+# -- manifests ----------------------------------------------------------------------
+
+
+@departures_app.command("add")
+def departures_add(
+    operator: Annotated[str, typer.Option(help="Operator, e.g. KAI.")],
+    service: Annotated[str, typer.Option(help="Train or flight number.")],
+    site: Annotated[str, typer.Option(help="Origin station/airport code, e.g. GMR.")],
+    at: Annotated[str, typer.Option(help="Scheduled departure, ISO 8601 (local time if no offset).")],
+    opens: Annotated[int, typer.Option(help="Boarding opens this many minutes before departure.")] = 60,
+    closes: Annotated[int, typer.Option(help="Boarding closes this many minutes before departure.")] = 5,
+    as_json: JsonFlag = False,
+) -> None:
+    """Add a departure."""
+    from .services.manifests import add_departure
+
+    def action() -> dict[str, Any]:
+        fg = _facegate()
+        when = _parse_time(at, fg.settings.timezone)
+        d = add_departure(fg, operator=operator, service_number=service, origin_site=site, scheduled_at=when,  # type: ignore[arg-type]
+                          boarding_opens_minutes=opens, boarding_closes_minutes=closes)
+        return _departure_dict(d)
+
+    _run(as_json, action)
+
+
+def _departure_dict(d: Any) -> dict[str, Any]:
+    return {
+        "id": d.id, "operator": d.operator, "service_number": d.service_number, "origin_site": d.origin_site,
+        "scheduled_at": d.scheduled_at.isoformat(), "boarding_opens_at": d.boarding_opens_at.isoformat(),
+        "boarding_closes_at": d.boarding_closes_at.isoformat(), "cancelled": d.cancelled,
+    }
+
+
+@departures_app.command("list")
+def departures_list(site: Optional[str] = None, as_json: JsonFlag = False) -> None:
+    """List departures, optionally from one site."""
+    from .services.manifests import list_departures
+
+    def render(result: dict[str, Any]) -> None:
+        for d in result["departures"]:
+            out.print(f"{d['id']}  {d['operator']} {d['service_number']}  {d['origin_site']}  {d['scheduled_at']}")
+
+    _run(as_json, lambda: {"departures": [_departure_dict(d) for d in list_departures(_facegate(), site)]}, render)
+
+
+@bookings_app.command("import")
+def bookings_import(csv_file: Annotated[Path, typer.Argument(help="CSV: departure_id,booking_ref,nik,seat")], as_json: JsonFlag = False) -> None:
+    """Import bookings from CSV (all rows or none; re-import is harmless)."""
+    from .services.manifests import import_bookings
+
+    _run(as_json, lambda: import_bookings(_facegate(), csv_file))
+
+
+# -- recognition ----------------------------------------------------------------------
+
+
+@gate_app.command("verify")
+def gate_verify(
+    photo: Annotated[Path, typer.Argument(help="Camera frame.")],
+    site: Annotated[str, typer.Option(help="Station/airport code of this gate.")],
+    gate: Annotated[str, typer.Option(help="Gate id.")] = "gate-1",
+    at: Annotated[Optional[str], typer.Option(help="Decision time, ISO 8601 (default: now).")] = None,
+    booking: Annotated[Optional[str], typer.Option(help="1:1 mode: the booking id from the scanned ticket.")] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Decide at a gate: open or refuse, with the reason."""
+    from .services.gate import decide
+
+    def action() -> dict[str, Any]:
+        fg = _facegate()
+        return decide(fg, _photo(photo), site=site, gate=gate, at=_parse_time(at, fg.settings.timezone), booking_id=booking).to_dict()
+
+    def render(r: dict[str, Any]) -> None:
+        colour = "green" if r["outcome"] == "open" else "red"
+        out.print(f"[{colour}]{r['outcome'].upper()}[/{colour}] {r['reason']}: {r['message']}")
+        if r["service_number"]:
+            out.print(f"  {r['service_number']} seat {r['seat']}")
+        out.print(f"  score {r['score']} threshold {r['threshold']} ({r['operating_point']}), gallery {r['gallery_size']}, {r['latency_ms']} ms")
+        if r["note"]:
+            out.print(f"  {r['note']}")
+
+    _run(as_json, action, render)
+
+
+@app.command()
+def compare(first: Path, second: Path, as_json: JsonFlag = False) -> None:
+    """Are two photos the same person? (1:1 at FMR 1e-4)"""
+    from .services.recognition import compare as do_compare
+
+    _run(as_json, lambda: do_compare(_facegate(), _photo(first), _photo(second)))
+
+
+@app.command()
+def identify(photo: Path, top_k: int = typer.Option(5, min=1, max=50), as_json: JsonFlag = False) -> None:
+    """Who is this? 1:N over all enrolled persons, 'unknown' below threshold."""
+    from .services.recognition import identify as do_identify
+
+    _run(as_json, lambda: do_identify(_facegate(), _photo(photo), top_k))
+
+
+# -- demo and benchmark ---------------------------------------------------------------
+
+
+@app.command()
+def demo(
+    passengers: int = typer.Option(300, min=20, max=1500, help="Enrolled passengers."),
+    seed: int = typer.Option(7),
+    data_dir: Annotated[Optional[Path], typer.Option(help="Where the demo's fresh store goes (default: a temporary folder).")] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """A day at a station on real LFW photos, on a fresh SQLite store; prints a summary."""
+    from .services.demo import run_demo
+
+    _run(as_json, lambda: run_demo(passengers=passengers, seed=seed, data_dir=data_dir, progress=not as_json))
+
+
+@app.command()
+def bench(
+    repeats: int = typer.Option(30, min=3, max=1000),
+    as_json: JsonFlag = False,
+) -> None:
+    """Median and p95 per stage and end to end for a 640x480 gate frame."""
+    from .bench import run_bench
+
+    _run(as_json, lambda: run_bench(repeats=repeats, progress=not as_json))
+
+
+# -- entry point -----------------------------------------------------------------------
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = sys.argv[1:] if argv is None else argv
+    as_json = "--json" in args
+    try:
+        status = app(args=args, prog_name="facegate", standalone_mode=False)
+        if isinstance(status, int):  # without standalone mode, Exit(n) comes back as n
+            sys.exit(status)
+    except typer.Exit as done:
+        sys.exit(done.exit_code)
+    except typer.Abort:
+        sys.exit(130)
+    except typer.TyperException as usage:  # bad arguments: Typer's usage errors
+        if as_json:
+            print(json.dumps({"error": {"code": "invalid_input", "message": usage.format_message()}}))  # type: ignore[attr-defined]
+        else:
+            usage.show()  # type: ignore[attr-defined]
+        sys.exit(2)
+    except FacegateError as error:  # e.g. raised while settings load
+        try:
+            _fail(error, as_json)
+        except typer.Exit:
+            sys.exit(2)
+    except Exception as exc:  # a bug: say so plainly, details only on request
+        if os.environ.get("FACEGATE_DEBUG"):
+            raise
+        message = f"Internal error ({type(exc).__name__}); rerun with FACEGATE_DEBUG=1 for details and report it."
+        if as_json:
+            print(json.dumps({"error": {"code": "internal_error", "message": message}}))
+        else:
+            err.print(f"[red]error[/red]: {message}")
+        sys.exit(1)

@@ -1,0 +1,82 @@
+"""Enroll a passenger: NIK + name + photos + consent -> encrypted templates.
+
+Every photo is checked before anything is written; the face must not already
+be enrolled under another NIK (1:N over all templates). The whole enrollment is
+one transaction: it is stored completely or not at all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from ..domain.nik import Nik
+from ..domain.person import Person
+from ..errors import DuplicateFace, DuplicateNik, InvalidInput, NoConsent
+from ..matching.gallery import Gallery
+from .context import Facegate
+from .faces import Capture, capture_for_enrollment
+
+__all__ = ["enroll", "add_photos", "PhotoSource"]
+
+PhotoSource = object  # bytes, a path or an RGB array: whatever imaging.load_image takes
+
+
+def _check_photos(app: Facegate, photos: Sequence[PhotoSource]) -> list[Capture]:
+    if not photos:
+        raise InvalidInput("At least one photo is needed to enroll.")
+    return [capture_for_enrollment(app.engine, app.load_image(photo)) for photo in photos]
+
+
+def _refuse_duplicate_face(app: Facegate, uow, captures: list[Capture], own_id: str | None) -> None:  # type: ignore[no-untyped-def]
+    model = app.engine.template_model
+    others = [(pid, vec) for pid, vec in uow.persons.templates(model) if pid != own_id]
+    if not others:
+        return
+    point = app.points.verify("1e-5")
+    gallery: Gallery[str] = Gallery(others)
+    for capture in captures:
+        best = gallery.search(capture.vector, 1)
+        if best and best[0].score >= point.threshold:
+            uow.events.audit(app.actor, "enroll.refused_duplicate_face", best[0].key, score=round(best[0].score, 4))
+            raise DuplicateFace(
+                "This face is already enrolled under another NIK. Please see staff.",
+                score=round(best[0].score, 4),
+                threshold=point.threshold,
+            )
+
+
+def enroll(app: Facegate, nik: str, name: str, photos: Sequence[PhotoSource], *, operator: str, consent: bool) -> Person:
+    parsed = Nik.parse(nik)
+    name = " ".join(name.split())
+    if not name or len(name) > 200:
+        raise InvalidInput("Name must be 1 to 200 characters.")
+    if not consent:
+        raise NoConsent(
+            "Enrollment needs the passenger's explicit consent to biometric processing for this operator."
+        )
+    if not operator.strip():
+        raise InvalidInput("An operator is needed: consent is given to one operator.")
+    captures = _check_photos(app, photos)
+    with app.store.transaction() as uow:
+        if uow.persons.id_for_nik(parsed) is not None:
+            raise DuplicateNik("A person with this NIK is already enrolled; add photos or consent instead.")
+        _refuse_duplicate_face(app, uow, captures, own_id=None)
+        person_id = uow.persons.add(parsed, name, operator)
+        for capture in captures:
+            uow.persons.add_template(person_id, app.engine.template_model, capture.vector, capture.quality.score)  # type: ignore[union-attr]
+        uow.events.bump_revision()
+        uow.events.audit(app.actor, "person.enroll", person_id, operator=operator, photos=len(captures))
+        uow.session.flush()
+        return uow.persons.get(person_id)
+
+
+def add_photos(app: Facegate, person_id: str, photos: Sequence[PhotoSource]) -> Person:
+    captures = _check_photos(app, photos)
+    with app.store.transaction() as uow:
+        uow.persons.get(person_id)  # NotFound if absent
+        _refuse_duplicate_face(app, uow, captures, own_id=person_id)
+        for capture in captures:
+            uow.persons.add_template(person_id, app.engine.template_model, capture.vector, capture.quality.score)  # type: ignore[union-attr]
+        uow.events.bump_revision()
+        uow.events.audit(app.actor, "person.add_photos", person_id, photos=len(captures))
+        uow.session.flush()
+        return uow.persons.get(person_id)

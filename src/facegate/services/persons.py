@@ -1,0 +1,79 @@
+"""Look up, export and erase passengers (data-subject rights, UU 27/2022)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..domain.nik import Nik
+from ..domain.person import Person
+from ..errors import NotFound
+from ..vision.engine import FaceEngine
+from .context import Facegate
+
+__all__ = ["find", "show", "erase", "export", "list_persons"]
+
+
+def find(app: Facegate, nik: str) -> str:
+    """The person id enrolled under ``nik``."""
+    parsed = Nik.parse(nik)
+    with app.store.transaction() as uow:
+        person_id = uow.persons.id_for_nik(parsed)
+    if person_id is None:
+        raise NotFound("No person is enrolled with this NIK.")
+    return person_id
+
+
+def show(app: Facegate, person_id: str) -> Person:
+    with app.store.transaction() as uow:
+        person = uow.persons.get(person_id)
+        uow.events.audit(app.actor, "person.show", person_id)
+    return person
+
+
+def list_persons(app: Facegate, limit: int = 100, offset: int = 0) -> tuple[int, list[Person]]:
+    with app.store.transaction() as uow:
+        people = uow.persons.list(limit, offset)
+        uow.events.audit(app.actor, "person.list", None, limit=limit, offset=offset)
+        return uow.persons.count(), people
+
+
+def erase(app: Facegate, person_id: str) -> dict[str, int]:
+    """Delete the person, templates and consents; unlink bookings and gate events."""
+    with app.store.transaction() as uow:
+        counts = uow.persons.delete(person_id)
+        uow.events.bump_revision()
+        uow.events.audit(app.actor, "person.erase", person_id, **counts)
+    return counts
+
+
+def export(app: Facegate, person_id: str) -> dict[str, Any]:
+    """Everything held about one person, for the person (NIK in full: it is theirs)."""
+    with app.store.transaction() as uow:
+        person = uow.persons.get(person_id)
+        bookings = uow.manifests.bookings_of(uow.persons.pseudonym_of(person_id))
+        events = uow.events.gate_events_of(person_id)
+        uow.events.audit(app.actor, "person.export", person_id)
+    return {
+        "person": {**person.summary(), "nik": person.nik.value},
+        "templates": {
+            "count": person.template_count,
+            "model": FaceEngine.template_model if person.template_count else None,
+            "note": "Face templates are stored encrypted; no photo is kept.",
+        },
+        "bookings": [
+            {
+                "booking_id": b.id,
+                "operator": b.departure.operator,
+                "service_number": b.departure.service_number,
+                "origin_site": b.departure.origin_site,
+                "scheduled_at": b.departure.scheduled_at.isoformat(),
+                "seat": b.seat,
+                "status": b.status.value,
+            }
+            for b in bookings
+        ],
+        "gate_events": [
+            {"at": e.at.isoformat(), "site": e.site, "gate": e.gate, "outcome": e.outcome, "reason": e.reason}
+            for e in events
+        ],
+    }

@@ -1,0 +1,63 @@
+"""Operator tools: compare two photos (1:1) and identify a photo (1:N)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..matching.gallery import Gallery, cosine
+from .context import Facegate
+from .faces import capture_at_gate
+
+__all__ = ["compare", "identify"]
+
+
+def _vector(app: Facegate, photo: object):  # type: ignore[no-untyped-def]
+    from ..errors import NoFace
+
+    capture = capture_at_gate(app.engine, app.load_image(photo))
+    if capture is None:
+        raise NoFace("No face found in the photo.")
+    return capture.vector
+
+
+def compare(app: Facegate, first: object, second: object, fmr: str = "1e-4") -> dict[str, Any]:
+    """Are the two photos the same person? At the calibrated 1:1 threshold."""
+    score = cosine(_vector(app, first), _vector(app, second))
+    point = app.points.verify(fmr)
+    return {
+        "score": round(score, 4),
+        "threshold": point.threshold,
+        "match": score >= point.threshold,
+        "operating_point": f"{point.name}@{point.version}",
+    }
+
+
+def identify(app: Facegate, photo: object, top_k: int = 5) -> dict[str, Any]:
+    """Search all enrolled persons; below the threshold for that many people the answer is 'unknown'."""
+    vector = _vector(app, photo)
+    with app.store.transaction() as uow:
+        gallery: Gallery[str] = Gallery(uow.persons.templates(app.engine.template_model))
+        point = app.points.gate(len(gallery))
+        candidates = gallery.search(vector, max(1, top_k))
+        results = []
+        for candidate in candidates:
+            person = uow.persons.get(candidate.key)
+            results.append(
+                {
+                    "person_id": person.id,
+                    "nik": person.nik.masked(),
+                    "name": person.name,
+                    "score": round(candidate.score, 4),
+                    "match": candidate.score >= point.threshold,
+                }
+            )
+        best = results[0] if results and results[0]["match"] else None
+        uow.events.audit(app.actor, "person.identify", best["person_id"] if best else None, gallery=len(gallery))
+    return {
+        "identified": best is not None,
+        "person_id": best["person_id"] if best else None,
+        "threshold": point.threshold,
+        "operating_point": f"{point.name}@{point.version}",
+        "gallery_size": len(gallery),
+        "candidates": results,
+    }
