@@ -37,7 +37,7 @@ class Settings(BaseSettings):
     #: A gate's gallery holds passengers whose departure's boarding window is
     #: open now or opens/closed within this many minutes (so that "not open
     #: yet" can be told apart from "not recognised").
-    gallery_horizon_minutes: int = 120
+    gallery_horizon_minutes: int = 30
     #: Operating points file; default: the one shipped with facegate.
     operating_points: Path | None = None
 

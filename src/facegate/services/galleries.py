@@ -1,7 +1,7 @@
 """Which templates a gate searches, cached until the data behind them changes.
 
 A gate's gallery is the passengers booked on departures from its site whose
-boarding window is near ``at`` (see ``gallery_horizon_minutes``). Building it
+boarding window is open at ``at`` (or, with a horizon, within that much of it). Building it
 means decrypting templates, so it is cached per (site, minute, store revision);
 every change to persons, templates, departures or bookings bumps the revision,
 so a deleted person is never matched from a stale cache.
@@ -22,11 +22,11 @@ __all__ = ["GalleryCache"]
 class GalleryCache:
     def __init__(self, size: int = 64) -> None:
         self._size = size
-        self._items: OrderedDict[tuple[str, datetime, int, str], Gallery[str]] = OrderedDict()
+        self._items: OrderedDict[tuple[str, datetime, timedelta, int, str], Gallery[str]] = OrderedDict()
         self._lock = threading.Lock()
 
     def for_site(self, uow: UnitOfWork, site: str, at: datetime, horizon: timedelta, model: str) -> Gallery[str]:
-        key = (site, at.replace(second=0, microsecond=0), uow.events.revision(), model)
+        key = (site, at.replace(second=0, microsecond=0), horizon, uow.events.revision(), model)
         with self._lock:
             if key in self._items:
                 self._items.move_to_end(key)

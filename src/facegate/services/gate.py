@@ -1,7 +1,10 @@
 """The gate decision: camera frame -> open or refuse, with a reason, recorded once.
 
-1:N (default): the face is searched among passengers booked to board at this
-site around now; the threshold is the calibrated one for that gallery size.
+1:N (default): the face is searched among passengers whose boarding window at
+this site is open now, at the calibrated threshold for that gallery size. If
+nobody matches, a second search among passengers boarding shortly before or
+after (``gallery_horizon_minutes``) can only turn "not recognised" into "not
+boarding now"; it never opens the gate.
 1:1 (``booking_id`` given, e.g. after a ticket QR scan): the face is compared
 with that booking's passenger only, at the 1:1 operating point.
 Either way the boarding policy then picks the booking, and boarding it is one
@@ -55,6 +58,15 @@ class GateDecision:
         return asdict(self)
 
 
+def _match(gallery: Gallery[str], vector: object, point: OperatingPoint) -> tuple[str | None, float | None]:
+    """(person id or None, best score) at ``point``'s threshold."""
+    best = gallery.search(vector, 1)  # type: ignore[arg-type]
+    if not best:
+        return None, None
+    score = round(best[0].score, 4)
+    return (best[0].key if best[0].score >= point.threshold else None), score
+
+
 def decide(
     app: Facegate,
     frame: object,
@@ -87,24 +99,32 @@ def decide(
             point: OperatingPoint = app.points.verify("1e-4")
             mode = "1:1"
         else:
-            gallery = app.galleries.for_site(uow, site, at, horizon, model)
+            gallery = app.galleries.for_site(uow, site, at, timedelta(0), model)
             point = app.points.gate(len(gallery))
             mode = "1:N"
 
-        person_id, score = None, None
+        person_id, score, nearby_only = None, None, False
         if capture is None:
             choice = BoardingChoice(Reason.NO_FACE)
         else:
-            best = gallery.search(capture.vector, 1)
-            score = round(best[0].score, 4) if best else None
-            if not best or best[0].score < point.threshold:
+            person_id, score = _match(gallery, capture.vector, point)
+            if person_id is None and booking_id is None:
+                # Not among those boarding now: someone early or late? Only to
+                # say so; this second search can never open the gate.
+                nearby = app.galleries.for_site(uow, site, at, horizon, model)
+                near_point = app.points.gate(len(nearby))
+                near_id, near_score = _match(nearby, capture.vector, near_point)
+                if near_id is not None:
+                    person_id, score, point, nearby_only = near_id, near_score, near_point, True
+            if person_id is None:
                 choice = BoardingChoice(Reason.NO_MATCH)
             else:
-                person_id = best[0].key
                 bookings = uow.manifests.bookings_of(uow.persons.pseudonym_of(person_id))
                 if booking_id is not None:
                     bookings = [b for b in bookings if b.id == booking_id]
                 choice = choose_booking(bookings, site, at)
+                if nearby_only and choice.reason is Reason.VALID_BOOKING:  # cannot happen; never open on it
+                    choice = BoardingChoice(Reason.NO_MATCH)
                 if choice.reason is Reason.VALID_BOOKING and not uow.manifests.board(choice.booking.id, gate, at):  # type: ignore[union-attr]
                     choice = BoardingChoice(Reason.ALREADY_BOARDED, choice.booking)
 
