@@ -113,8 +113,11 @@ class FaceEngine:
         if rows is None:
             return []
         faces = []
+        # The padding shifts positions (x, y and the landmarks), never the box size.
+        shift = np.full(14, pad, dtype=np.float32)
+        shift[2:4] = 0
         for row in np.array(rows, dtype=np.float32, copy=True):
-            coords = (row[:14] - pad) / scale
+            coords = (row[:14] - shift) / scale
             box = tuple(float(v) for v in coords[:4])
             faces.append(Face(box, coords[4:14].reshape(5, 2).copy(), float(row[14])))  # type: ignore[arg-type]
         return faces

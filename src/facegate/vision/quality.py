@@ -27,7 +27,7 @@ class QualityLimits:
     max_brightness: float = 215.0
     min_contrast: float = 14.0  # std of grey levels
     min_sharpness: float = 15.0  # variance of the Laplacian of the aligned crop
-    max_yaw: float = 0.32  # nose offset from the eye midpoint / eye distance
+    max_yaw: float = 0.15  # nose offset from the eye midpoint / eye distance
     max_roll_degrees: float = 25.0
     pitch_range: tuple[float, float] = (0.25, 0.80)  # (nose - eyes) / (mouth - eyes), vertical
 
