@@ -119,3 +119,38 @@ def calibrate(
             "table": gate_table(vectors[~suspect], labels[~suspect], target_fpir, repeats, seed),
         },
     }
+
+
+def main(argv: list[str] | None = None) -> None:
+    """``python -m facegate.eval.calibration DATASET OUT.json``: embed every image
+    under ``DATASET/images/<identity>/`` with the production pipeline and write
+    the operating points (the shipped file was made this way from LFW)."""
+    import argparse
+    import json
+    from pathlib import Path
+
+    from rich.progress import Progress
+
+    from ..vision.engine import FaceEngine
+    from .dataset import embed_files
+
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("dataset", type=Path)
+    parser.add_argument("out", type=Path)
+    parser.add_argument("--name", default="LFW")
+    args = parser.parse_args(argv)
+    files = sorted(p for p in (args.dataset / "images").glob("*/*") if p.is_file())
+    engine = FaceEngine()
+    with Progress() as progress:
+        task = progress.add_task("Embedding", total=len(files))
+        vectors, failures = embed_files(engine, files, on_done=lambda: progress.advance(task))
+    ok = np.array([f is None for f in failures])
+    labels = np.array([p.parent.name for p in files])
+    result = calibrate(vectors[ok], labels[ok], model=engine.template_model, dataset=args.name)
+    result["failure_to_acquire"] = int((~ok).sum())
+    args.out.write_text(json.dumps(result, indent=2) + "\n")
+    print(f"{len(files)} images, {int((~ok).sum())} without a usable face; wrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()

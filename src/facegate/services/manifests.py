@@ -63,9 +63,12 @@ def import_bookings(app: Facegate, source: Path | str) -> dict[str, int]:
     error lists each bad row by line number. Re-importing the same file changes
     nothing (bookings are keyed by departure + booking_ref).
     """
-    text = _read_text(source)
-    reader = csv.DictReader(io.StringIO(text))
-    missing = [c for c in BOOKING_COLUMNS if c not in (reader.fieldnames or [])]
+    try:
+        reader = csv.DictReader(io.StringIO(_read_text(source)))
+        header, records = reader.fieldnames or [], list(reader)
+    except csv.Error as exc:
+        raise InvalidInput(f"The CSV cannot be parsed: {exc}.", code="invalid_manifest") from exc
+    missing = [c for c in BOOKING_COLUMNS if c not in header]
     if missing:
         raise InvalidInput(
             f"The CSV lacks column(s) {', '.join(missing)}; expected header: {','.join(BOOKING_COLUMNS)}.",
@@ -76,7 +79,7 @@ def import_bookings(app: Facegate, source: Path | str) -> dict[str, int]:
         rows: list[BookingInput] = []
         problems: list[str] = []
         seen: set[tuple[str, str]] = set()
-        for line, row in enumerate(reader, start=2):
+        for line, row in enumerate(records, start=2):
             departure_id, ref = (row.get("departure_id") or "").strip(), (row.get("booking_ref") or "").strip()
             seat = (row.get("seat") or "").strip()
             try:

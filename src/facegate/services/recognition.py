@@ -38,7 +38,9 @@ def identify(app: Facegate, photo: object, top_k: int = 5) -> dict[str, Any]:
     with app.store.transaction() as uow:
         gallery: Gallery[str] = Gallery(uow.persons.templates(app.engine.template_model))
         point = app.points.gate(len(gallery))
-        candidates = gallery.search(vector, max(1, top_k))
+        # Only people above the threshold are named: a list of the "closest
+        # strangers" would disclose who is enrolled without identifying anyone.
+        candidates = [c for c in gallery.search(vector, max(1, top_k)) if c.score >= point.threshold]
         results = []
         for candidate in candidates:
             person = uow.persons.get(candidate.key)
@@ -48,10 +50,9 @@ def identify(app: Facegate, photo: object, top_k: int = 5) -> dict[str, Any]:
                     "nik": person.nik.masked(),
                     "name": person.name,
                     "score": round(candidate.score, 4),
-                    "match": candidate.score >= point.threshold,
                 }
             )
-        best = results[0] if results and results[0]["match"] else None
+        best = results[0] if results else None
         uow.events.audit(app.actor, "person.identify", best["person_id"] if best else None, gallery=len(gallery))
     return {
         "identified": best is not None,
