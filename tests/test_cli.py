@@ -243,7 +243,6 @@ def test_human_error_goes_to_stderr_with_status_2(data_dir: Path) -> None:
 # that comes from the user (paths, ids, names) is not printed as given.
 
 
-@pytest.mark.xfail(strict=True, reason="bug: human-mode errors are printed as rich markup; '[/]' in a path -> MarkupError, exit 1")
 def test_human_error_prints_a_path_with_brackets_verbatim(data_dir: Path, tmp_path: Path) -> None:
     missing = tmp_path / "scan[/]1.jpg"
     proc = run(data_dir, "compare", missing, missing)
@@ -251,14 +250,12 @@ def test_human_error_prints_a_path_with_brackets_verbatim(data_dir: Path, tmp_pa
     assert "not_found" in proc.stderr and str(missing) in proc.stderr, describe(proc)
 
 
-@pytest.mark.xfail(strict=True, reason="bug: human-mode results are printed as rich markup; '[/]' in a value -> MarkupError after the write")
 def test_human_result_prints_a_value_with_brackets_verbatim(data_dir: Path) -> None:
     proc = run(data_dir, "departures", "add", "--operator", "KAI", "--service", "KA[/]7", "--site", "PSE", "--at", DEPARTS)
     assert proc.returncode == 0, describe(proc)
     assert "KA[/]7" in proc.stdout, describe(proc)
 
 
-@pytest.mark.xfail(strict=True, reason="bug: cli.py promises a one-line error on stderr, but rich wraps it at 80 columns")
 def test_human_error_is_one_line_when_not_on_a_terminal(data_dir: Path) -> None:
     person_id = "f" * 100
     proc = run(data_dir, "persons", "show", person_id, columns=None)

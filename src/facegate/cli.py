@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from .errors import FacegateError, InvalidInput
 
@@ -37,8 +38,8 @@ app.add_typer(departures_app, name="departures")
 app.add_typer(bookings_app, name="bookings")
 app.add_typer(gate_app, name="gate")
 
-out = Console(highlight=False)
-err = Console(stderr=True, highlight=False)
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout.")]
 
@@ -56,7 +57,7 @@ def _fail(error: FacegateError, as_json: bool) -> NoReturn:
     if as_json:
         print(json.dumps({"error": error.to_dict()}, ensure_ascii=False))
     else:
-        err.print(f"[red]error[/red] ({error.code}): {error.message}")
+        err.print(f"[red]error[/red] ({error.code}): {escape(error.message)}")
     raise typer.Exit(2)
 
 
@@ -67,7 +68,7 @@ def _emit(result: dict[str, Any], as_json: bool, render: Callable[[dict[str, Any
         render(result)
     else:
         for key, value in result.items():
-            out.print(f"[bold]{key}[/bold]: {value}")
+            out.print(f"[bold]{key}[/bold]: {escape(str(value))}")
 
 
 def _run(as_json: bool, action: Callable[[], dict[str, Any]], render: Callable[[dict[str, Any]], None] | None = None) -> None:
@@ -143,7 +144,7 @@ def persons_list(
     def render(result: dict[str, Any]) -> None:
         out.print(f"{result['total']} enrolled")
         for p in result["persons"]:
-            out.print(f"  {p['id']}  {p['nik']}  {p['name']}  templates={p['templates']}  consents={','.join(p['consents'])}")
+            out.print(escape(f"  {p['id']}  {p['nik']}  {p['name']}  templates={p['templates']}  consents={','.join(p['consents'])}"))
 
     _run(as_json, action, render)
 
@@ -194,16 +195,19 @@ def departures_add(
         when = _parse_time(at, fg.settings.timezone)
         d = add_departure(fg, operator=operator, service_number=service, origin_site=site, scheduled_at=when,  # type: ignore[arg-type]
                           boarding_opens_minutes=opens, boarding_closes_minutes=closes)
-        return _departure_dict(d)
+        return _departure_dict(d, fg.settings.timezone)
 
     _run(as_json, action)
 
 
-def _departure_dict(d: Any) -> dict[str, Any]:
+def _departure_dict(d: Any, tz: str) -> dict[str, Any]:
+    def local(t: datetime) -> str:
+        return t.astimezone(ZoneInfo(tz)).isoformat()
+
     return {
         "id": d.id, "operator": d.operator, "service_number": d.service_number, "origin_site": d.origin_site,
-        "scheduled_at": d.scheduled_at.isoformat(), "boarding_opens_at": d.boarding_opens_at.isoformat(),
-        "boarding_closes_at": d.boarding_closes_at.isoformat(), "cancelled": d.cancelled,
+        "scheduled_at": local(d.scheduled_at), "boarding_opens_at": local(d.boarding_opens_at),
+        "boarding_closes_at": local(d.boarding_closes_at), "cancelled": d.cancelled,
     }
 
 
@@ -214,9 +218,13 @@ def departures_list(site: Optional[str] = None, as_json: JsonFlag = False) -> No
 
     def render(result: dict[str, Any]) -> None:
         for d in result["departures"]:
-            out.print(f"{d['id']}  {d['operator']} {d['service_number']}  {d['origin_site']}  {d['scheduled_at']}")
+            out.print(escape(f"{d['id']}  {d['operator']} {d['service_number']}  {d['origin_site']}  {d['scheduled_at']}"))
 
-    _run(as_json, lambda: {"departures": [_departure_dict(d) for d in list_departures(_facegate(), site)]}, render)
+    def action() -> dict[str, Any]:
+        fg = _facegate()
+        return {"departures": [_departure_dict(d, fg.settings.timezone) for d in list_departures(fg, site)]}
+
+    _run(as_json, action, render)
 
 
 @bookings_app.command("import")
@@ -248,9 +256,9 @@ def gate_verify(
 
     def render(r: dict[str, Any]) -> None:
         colour = "green" if r["outcome"] == "open" else "red"
-        out.print(f"[{colour}]{r['outcome'].upper()}[/{colour}] {r['reason']}: {r['message']}")
+        out.print(f"[{colour}]{r['outcome'].upper()}[/{colour}] {r['reason']}: {escape(r['message'])}")
         if r["service_number"]:
-            out.print(f"  {r['service_number']} seat {r['seat']}")
+            out.print(escape(f"  {r['service_number']} seat {r['seat']}"))
         out.print(f"  score {r['score']} threshold {r['threshold']} ({r['operating_point']}), gallery {r['gallery_size']}, {r['latency_ms']} ms")
         if r["note"]:
             out.print(f"  {r['note']}")
@@ -333,5 +341,5 @@ def main(argv: list[str] | None = None) -> None:
         if as_json:
             print(json.dumps({"error": {"code": "internal_error", "message": message}}))
         else:
-            err.print(f"[red]error[/red]: {message}")
+            err.print(f"[red]error[/red]: {escape(message)}")
         sys.exit(1)

@@ -10,12 +10,15 @@ import getpass
 import threading
 from functools import cached_property
 
+from typing import TYPE_CHECKING
+
 from ..config import Settings
 from ..matching.operating_points import OperatingPoints
-from ..store.crypto import Keyring, load_or_create_secret
-from ..store.unit_of_work import Store
-from ..vision.engine import FaceEngine
-from .galleries import GalleryCache
+
+if TYPE_CHECKING:  # imported on first use: a command that needs no store does not pay for SQLAlchemy
+    from ..store.unit_of_work import Store
+    from ..vision.engine import FaceEngine
+    from .galleries import GalleryCache
 
 __all__ = ["Facegate"]
 
@@ -28,6 +31,9 @@ class Facegate:
 
     @cached_property
     def store(self) -> Store:
+        from ..store.crypto import Keyring, load_or_create_secret
+        from ..store.unit_of_work import Store
+
         settings = self.settings
         settings.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
         secret = load_or_create_secret(settings.secret_key, settings.data_dir / "facegate.key")
@@ -37,6 +43,8 @@ class Facegate:
     def engine(self) -> FaceEngine:
         with self._engine_lock:  # two threads must not both load the models
             if "_engine" not in self.__dict__:
+                from ..vision.engine import FaceEngine
+
                 self.__dict__["_engine"] = FaceEngine(self.settings.model_dir)
             return self.__dict__["_engine"]
 
@@ -46,6 +54,8 @@ class Facegate:
 
     @cached_property
     def galleries(self) -> GalleryCache:
+        from .galleries import GalleryCache
+
         return GalleryCache()
 
     def load_image(self, source: object):  # type: ignore[no-untyped-def]
