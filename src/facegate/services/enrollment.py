@@ -8,16 +8,22 @@ one transaction: it is stored completely or not at all.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from os import PathLike
+
+import numpy as np
+
 from ..domain.nik import Nik
 from ..domain.person import Person
 from ..errors import DuplicateFace, DuplicateNik, InvalidInput, NoConsent
 from ..matching.gallery import Gallery
+from ..store.unit_of_work import UnitOfWork
 from .context import Facegate
 from .faces import Capture, capture_for_enrollment
 
 __all__ = ["enroll", "add_photos", "PhotoSource"]
 
-PhotoSource = object  # bytes, a path or an RGB array: whatever imaging.load_image takes
+#: A photo as bytes, a path or an RGB array: whatever ``imaging.load_image`` takes.
+PhotoSource = bytes | str | PathLike[str] | np.ndarray
 
 
 def _check_photos(app: Facegate, photos: Sequence[PhotoSource]) -> list[Capture]:
@@ -26,7 +32,7 @@ def _check_photos(app: Facegate, photos: Sequence[PhotoSource]) -> list[Capture]
     return [capture_for_enrollment(app.engine, app.load_image(photo)) for photo in photos]
 
 
-def _refuse_duplicate_face(app: Facegate, uow, captures: list[Capture], own_id: str | None) -> None:  # type: ignore[no-untyped-def]
+def _refuse_duplicate_face(app: Facegate, uow: UnitOfWork, captures: list[Capture], own_id: str | None) -> None:
     model = app.engine.template_model
     others = [(pid, vec) for pid, vec in uow.persons.templates(model) if pid != own_id]
     if not others:
