@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-from .config import Settings
+from .config import Settings, load_settings
 from .domain.nik import Nik, synthetic_nik
 from .errors import FacegateError
 from .imaging import load_image
@@ -81,7 +81,7 @@ def _seed_store(app: Facegate, vectors: np.ndarray, scheduled: datetime) -> None
 
 
 def run_bench(*, repeats: int = 30, progress: bool = True) -> dict[str, Any]:
-    settings = Settings()
+    settings = load_settings()
     frame = gate_frame(settings)
     rng = np.random.default_rng(0)
 

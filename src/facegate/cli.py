@@ -122,9 +122,9 @@ def persons_show(
 
     def action() -> dict[str, Any]:
         fg = _facegate()
+        if bool(nik) == bool(person_id):
+            raise InvalidInput("Give either a person id or --nik, not both.")
         pid = persons.find(fg, nik) if nik else person_id
-        if not pid:
-            raise InvalidInput("Give a person id or --nik.")
         return persons.show(fg, pid).summary()
 
     _run(as_json, action)
@@ -252,7 +252,8 @@ def gate_verify(
 
     def action() -> dict[str, Any]:
         fg = _facegate()
-        return decide(fg, _photo(photo), site=site, gate=gate, at=_parse_time(at, fg.settings.timezone), booking_id=booking).to_dict()
+        when = _parse_time(at, fg.settings.timezone) or datetime.now(ZoneInfo(fg.settings.timezone))
+        return decide(fg, _photo(photo), site=site, gate=gate, at=when, booking_id=booking).to_dict()
 
     def render(r: dict[str, Any]) -> None:
         colour = "green" if r["outcome"] == "open" else "red"

@@ -6,10 +6,14 @@ from functools import cached_property
 from pathlib import Path
 
 from platformdirs import user_data_dir
-from pydantic import Field
+from zoneinfo import ZoneInfo
+
+from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-__all__ = ["Settings"]
+from .errors import ConfigurationError
+
+__all__ = ["Settings", "load_settings"]
 
 
 class Settings(BaseSettings):
@@ -27,19 +31,28 @@ class Settings(BaseSettings):
     datasets: Path | None = None
 
     #: Images with more pixels than this are refused before decoding.
-    max_image_pixels: int = 120_000_000
+    max_image_pixels: int = Field(default=120_000_000, ge=1_000_000, le=1_000_000_000)
     #: Files larger than this are refused before decoding.
-    max_image_bytes: int = 40 * 1024 * 1024
+    max_image_bytes: int = Field(default=40 * 1024 * 1024, ge=1024, le=1024**3)
     #: Larger photos are downscaled to this longest side after decoding.
-    working_max_side: int = 2048
+    working_max_side: int = Field(default=2048, ge=256, le=16384)
     #: Time zone for times given without one (CLI ``--at``) and for display.
     timezone: str = "Asia/Jakarta"
     #: A gate's gallery holds passengers whose departure's boarding window is
     #: open now or opens/closed within this many minutes (so that "not open
     #: yet" can be told apart from "not recognised").
-    gallery_horizon_minutes: int = 30
+    gallery_horizon_minutes: int = Field(default=30, ge=0, le=24 * 60)
     #: Operating points file; default: the one shipped with facegate.
     operating_points: Path | None = None
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ValueError, KeyError, OSError) as exc:
+            raise ValueError(f"unknown time zone {value!r} (use e.g. Asia/Jakarta, Asia/Makassar, Asia/Jayapura)") from exc
+        return value
 
     @cached_property
     def resolved_database_url(self) -> str:
@@ -52,3 +65,14 @@ class Settings(BaseSettings):
             return self.datasets
         repo_root = Path(__file__).resolve().parents[2]
         return repo_root.parent / "shared" / "datasets"
+
+
+def load_settings() -> Settings:
+    """Settings from the environment, or a ConfigurationError naming each bad variable."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"FACEGATE_{'_'.join(str(p) for p in error['loc']).upper()}: {error['msg']}" for error in exc.errors()
+        )
+        raise ConfigurationError(f"Invalid configuration: {problems}.") from None

@@ -31,6 +31,7 @@ __all__ = [
     "NotAuthorized",
     "ModelUnavailable",
     "ConfigurationError",
+    "StoreUnavailable",
 ]
 
 
@@ -139,3 +140,9 @@ class ModelUnavailable(FacegateError):
 
 class ConfigurationError(FacegateError):
     code = "configuration_error"
+
+
+class StoreUnavailable(FacegateError):
+    """The database is busy (locked by a long write) or cannot be reached; try again."""
+
+    code = "store_unavailable"

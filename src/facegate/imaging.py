@@ -88,7 +88,9 @@ def load_image(
     except (FacegateError, MemoryError):
         raise
     except Image.DecompressionBombError as exc:
-        raise ImageTooLarge(f"The image has too many pixels: {exc}") from exc
+        raise ImageTooLarge(
+            f"The image has too many pixels (the limit is {max_pixels:,}); send a smaller photo."
+        ) from exc
     except Exception as exc:  # anything Pillow/libjpeg/zlib raises on bad data
         raise CorruptImage(f"The image could not be decoded: {exc}") from exc
 

@@ -97,3 +97,26 @@ def test_erasure_leaves_nothing_behind(app, lfw):
     assert actions[0] == "person.enroll" and actions[-1] == "person.erase"
     # The person can enroll again afterwards (e.g. after withdrawing and giving consent anew).
     enroll(app, nik(1), "Colin Powell", [photo(lfw, "Colin_Powell", 2)], operator="KAI", consent=True)
+
+
+@pytest.mark.parametrize("name", ["Siti\x1b[31m Rahma", "Siti\u202eamhaR", "Si\u200bti", "", "x" * 201])
+def test_names_that_would_corrupt_a_screen_are_refused(app, lfw, name):
+    from facegate.errors import InvalidInput
+
+    with pytest.raises(InvalidInput):
+        enroll(app, nik(1), name, [photo(lfw, "Colin_Powell", 2)], operator="KAI", consent=True)
+
+
+def test_the_refused_photo_is_named(app, lfw, datasets):
+    group = datasets / "group-photos" / "images" / "face_recognition_obama_and_biden.jpg"
+    with pytest.raises(MultipleFaces) as refused:
+        enroll(app, nik(1), "Colin Powell", [photo(lfw, "Colin_Powell", 2), group], operator="KAI", consent=True)
+    assert refused.value.message.startswith("Photo 2 (face_recognition_obama_and_biden.jpg):")
+
+
+@pytest.mark.parametrize("size", [(1, 1000), (20000, 5), (10000, 16)])
+def test_strips_of_pixels_have_no_face(app, tmp_path, size):
+    strip = tmp_path / "strip.png"
+    Image.new("RGB", size, (90, 90, 90)).save(strip)
+    with pytest.raises(NoFace):
+        enroll(app, nik(1), "Nobody", [strip], operator="KAI", consent=True)

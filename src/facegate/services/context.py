@@ -12,7 +12,8 @@ from functools import cached_property
 
 from typing import TYPE_CHECKING
 
-from ..config import Settings
+from ..config import Settings, load_settings
+from ..errors import ConfigurationError
 from ..matching.operating_points import OperatingPoints
 
 if TYPE_CHECKING:  # imported on first use: a command that needs no store does not pay for SQLAlchemy
@@ -25,19 +26,39 @@ __all__ = ["Facegate"]
 
 class Facegate:
     def __init__(self, settings: Settings | None = None, *, actor: str | None = None) -> None:
-        self.settings = settings or Settings()
+        self.settings = settings or load_settings()
         self.actor = actor or f"cli:{getpass.getuser()}"
         self._engine_lock = threading.Lock()
 
     @cached_property
     def store(self) -> Store:
-        from ..store.crypto import Keyring, load_or_create_secret
+        """The store, opened with the key it was written with (or a new key for a new store)."""
+        from ..store.crypto import Keyring, new_secret, read_secret, write_key_file
         from ..store.unit_of_work import Store
 
         settings = self.settings
-        settings.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-        secret = load_or_create_secret(settings.secret_key, settings.data_dir / "facegate.key")
-        return Store(settings.resolved_database_url, Keyring(secret))
+        key_file = settings.data_dir / "facegate.key"
+        try:
+            settings.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        except OSError as exc:
+            raise ConfigurationError(f"Cannot use data directory {settings.data_dir}: {exc.strerror}.") from exc
+        secret = read_secret(settings.secret_key, key_file)
+        new_key = secret is None
+        keys = Keyring(secret or new_secret())
+        store = Store(settings.resolved_database_url, keys)
+        written_with = store.key_fingerprint()
+        if written_with is not None and written_with != keys.key_id:
+            store.close()
+            hint = f"the key file {key_file} is missing" if new_key else "the configured key is a different one"
+            raise ConfigurationError(
+                f"This database was written with key {written_with} but {hint} (key {keys.key_id}). "
+                "Restore the key that belongs to this database (FACEGATE_SECRET_KEY or the key file)."
+            )
+        if new_key:
+            write_key_file(key_file, keys.master_backup())
+        if written_with is None:
+            store.claim_key()
+        return store
 
     @property
     def engine(self) -> FaceEngine:

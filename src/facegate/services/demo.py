@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
-from ..config import Settings
+from ..config import Settings, load_settings
 from ..domain.nik import synthetic_nik
 from ..errors import FaceError, FacegateError, DuplicateFace
 from .context import Facegate
@@ -60,7 +60,7 @@ def _lfw(settings: Settings) -> Path:
 
 def run_demo(*, passengers: int = 300, seed: int = 7, data_dir: Path | None = None, progress: bool = True) -> dict[str, Any]:
     rng = random.Random(seed)
-    base = Settings()
+    base = load_settings()
     lfw = _lfw(base)
     folders = sorted(p for p in lfw.iterdir() if p.is_dir())
     photos = {p.name: sorted(p.glob("*.jpg")) for p in folders}
@@ -69,7 +69,15 @@ def run_demo(*, passengers: int = 300, seed: int = 7, data_dir: Path | None = No
     chosen = rng.sample(multi, min(passengers, len(multi)))
     strangers = rng.sample(single, min(passengers, len(single)))
 
-    workdir = data_dir or Path(tempfile.mkdtemp(prefix="facegate-demo-"))
+    if data_dir is None:  # a throw-away store: removed with everything in it
+        with tempfile.TemporaryDirectory(prefix="facegate-demo-") as tmp:
+            return _run(base, Path(tmp), rng, chosen, strangers, photos, passengers, progress, keep=False)
+    data_dir.mkdir(parents=True, exist_ok=True)
+    return _run(base, data_dir, rng, chosen, strangers, photos, passengers, progress, keep=True)
+
+
+def _run(base: Settings, workdir: Path, rng: random.Random, chosen: list[str], strangers: list[str],  # noqa: PLR0913
+         photos: dict[str, list[Path]], passengers: int, progress: bool, keep: bool) -> dict[str, Any]:
     settings = base.model_copy(update={"data_dir": workdir, "database_url": f"sqlite:///{workdir / 'demo.db'}", "secret_key": None})
     app = Facegate(settings, actor="demo")
     show = _Progress(progress)
@@ -113,9 +121,7 @@ def run_demo(*, passengers: int = 300, seed: int = 7, data_dir: Path | None = No
     rows = ["departure_id,booking_ref,nik,seat"]
     rows += [f"{trains[p.departure].id},R{i:05d},{p.nik},{i % 80 + 1}{'ABCD'[i % 4]}" for i, p in enumerate(people)]
     rows += [f"{trains[open_trains[i % 3]].id},U{i:05d},{nik},{i % 80 + 1}E" for i, nik in enumerate(unenrolled)]
-    manifest = workdir / "manifest.csv"
-    manifest.write_text("\n".join(rows) + "\n")
-    import_bookings(app, manifest)
+    import_bookings(app, "\n".join(rows) + "\n")
 
     # 3. The gate: who walks up, and when.
     walk: list[tuple[str, _Passenger | None, Path, datetime]] = []
@@ -141,7 +147,7 @@ def run_demo(*, passengers: int = 300, seed: int = 7, data_dir: Path | None = No
         at = trains[boarded.departure].boarding_closes_at - timedelta(minutes=1)
         decisions.append(("repeat", boarded, decide(app, boarded.enrolled_with, site=SITE, gate="GMR-1", at=at)))
     app.close()
-    return _summary(people, refused, decisions, workdir, passengers)
+    return _summary(people, refused, decisions, workdir if keep else None, passengers)
 
 
 def _summary(people, refused, decisions, workdir, asked) -> dict[str, Any]:  # type: ignore[no-untyped-def]
@@ -152,17 +158,23 @@ def _summary(people, refused, decisions, workdir, asked) -> dict[str, Any]:  # t
     accepted = [d for p, d in genuine if d.opened and d.person_id == p.person_id]
     wrong_person = [d for p, d in genuine if d.opened and d.person_id != p.person_id]
     impostor_opened = [d for _, d in impostor if d.opened]
+    # A false match is recognising someone as an enrolled person they are not,
+    # whether or not the gate then opened (it stays shut if that booking was used).
+    impostor_matched = [d for _, d in impostor if d.person_id is not None]
+    wrong_matched = [d for p, d in genuine if d.person_id is not None and d.person_id != p.person_id]
     latencies = np.array([d.latency_ms for _, _, d in decisions])
     return {
         "passengers_requested": asked,
         "enrolled": len(people),
-        "enrollment_refusals": dict(refused),
+        "not_enrolled": asked - len(people),
+        "enrollment_photo_refusals": dict(refused),
         "genuine_attempts": len(genuine),
         "genuine_accept_rate": round(len(accepted) / max(1, len(genuine)), 4),
         "genuine_refusals": dict(Counter(d.reason for p, d in genuine if not (d.opened and d.person_id == p.person_id))),
         "impostor_attempts": len(impostor),
         "impostor_reject_rate": round(1 - len(impostor_opened) / max(1, len(impostor)), 4),
         "false_accepts": len(impostor_opened) + len(wrong_person),
+        "false_matches": len(impostor_matched) + len(wrong_matched),
         "late_passengers": dict(Counter(d.reason for _, d in late)),
         "repeat_attempt": repeat[0][1].reason if repeat else None,
         "decisions": len(decisions),
@@ -171,7 +183,7 @@ def _summary(people, refused, decisions, workdir, asked) -> dict[str, Any]:  # t
         "thresholds_used": sorted({d.operating_point + f" ({d.threshold})" for _, _, d in decisions}),
         "median_latency_ms": round(float(np.median(latencies)), 1),
         "p95_latency_ms": round(float(np.percentile(latencies, 95)), 1),
-        "store": str(workdir),
+        "store": str(workdir) if workdir else None,
     }
 
 

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from os import PathLike
+from pathlib import Path
 
 import numpy as np
 
+from ..domain import fields
 from ..domain.nik import Nik
 from ..domain.person import Person
-from ..errors import DuplicateFace, DuplicateNik, InvalidInput, NoConsent
+from ..errors import DuplicateFace, DuplicateNik, FacegateError, InvalidInput, NoConsent
 from ..matching.gallery import Gallery
 from ..store.unit_of_work import UnitOfWork
 from .context import Facegate
@@ -29,7 +31,17 @@ PhotoSource = bytes | str | PathLike[str] | np.ndarray
 def _check_photos(app: Facegate, photos: Sequence[PhotoSource]) -> list[Capture]:
     if not photos:
         raise InvalidInput("At least one photo is needed to enroll.")
-    return [capture_for_enrollment(app.engine, app.load_image(photo)) for photo in photos]
+    captures = []
+    for number, photo in enumerate(photos, start=1):
+        try:
+            captures.append(capture_for_enrollment(app.engine, app.load_image(photo)))
+        except FacegateError as error:
+            if len(photos) > 1:  # say which photo, keep the code
+                label = f" ({Path(photo).name})" if isinstance(photo, (str, PathLike)) else ""
+                error.message = f"Photo {number}{label}: {error.message}"
+                error.args = (error.message,)
+            raise
+    return captures
 
 
 def _refuse_duplicate_face(app: Facegate, uow: UnitOfWork, captures: list[Capture], own_id: str | None) -> None:
@@ -52,15 +64,12 @@ def _refuse_duplicate_face(app: Facegate, uow: UnitOfWork, captures: list[Captur
 
 def enroll(app: Facegate, nik: str, name: str, photos: Sequence[PhotoSource], *, operator: str, consent: bool) -> Person:
     parsed = Nik.parse(nik)
-    name = " ".join(name.split())
-    if not name or len(name) > 200:
-        raise InvalidInput("Name must be 1 to 200 characters.")
+    name = fields.person_name(name)
     if not consent:
         raise NoConsent(
             "Enrollment needs the passenger's explicit consent to biometric processing for this operator."
         )
-    if not operator.strip():
-        raise InvalidInput("An operator is needed: consent is given to one operator.")
+    operator = fields.free_text(operator, "The operator")
     captures = _check_photos(app, photos)
     with app.store.transaction() as uow:
         if uow.persons.id_for_nik(parsed) is not None:

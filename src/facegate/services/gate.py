@@ -19,7 +19,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from ..domain.boarding import REASON_MESSAGES, BoardingChoice, Outcome, Reason, choose_booking
-from ..errors import InvalidInput
+from ..domain import fields
 from ..matching.gallery import Gallery
 from ..matching.operating_points import OperatingPoint
 from .context import Facegate
@@ -78,12 +78,9 @@ def decide(
 ) -> GateDecision:
     engine = app.engine  # loads the models on first use; not part of the decision's latency
     started = time.perf_counter()
-    at = at or datetime.now(timezone.utc)
-    if at.tzinfo is None:
-        raise InvalidInput("The decision time needs a time zone.")
-    site = site.strip().upper()
-    if not site:
-        raise InvalidInput("A site (station or airport code) is required.")
+    at = fields.moment(at or datetime.now(timezone.utc), "The decision time")
+    site = fields.code(site, "The site code", 16, upper=True)
+    gate = fields.code(gate, "The gate id", 64)
     image = app.load_image(frame)
     capture = capture_at_gate(engine, image)
     model = engine.template_model
@@ -129,7 +126,7 @@ def decide(
                     choice = BoardingChoice(Reason.ALREADY_BOARDED, choice.booking)
 
         booking = choice.booking
-        fields = dict(
+        record = dict(
             outcome=choice.outcome.value,
             reason=choice.reason.value,
             site=site,
@@ -142,10 +139,10 @@ def decide(
             faces_detected=capture.faces_detected if capture else 0,
         )
         latency_ms = round((time.perf_counter() - started) * 1000, 1)
-        event_id = uow.events.record_gate_event(at=at, latency_ms=latency_ms, **fields)
+        event_id = uow.events.record_gate_event(at=at, latency_ms=latency_ms, **record)
 
     return GateDecision(
-        **fields,  # type: ignore[arg-type]
+        **record,  # type: ignore[arg-type]
         message=REASON_MESSAGES[choice.reason],
         at=at.isoformat(),
         mode=mode,

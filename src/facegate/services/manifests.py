@@ -7,6 +7,9 @@ import io
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from sqlalchemy.exc import IntegrityError
+
+from ..domain import fields
 from ..domain.manifest import Departure
 from ..domain.nik import Nik
 from ..errors import FacegateError, InvalidInput
@@ -16,6 +19,7 @@ from .context import Facegate
 __all__ = ["add_departure", "list_departures", "import_bookings", "BOOKING_COLUMNS"]
 
 BOOKING_COLUMNS = ("departure_id", "booking_ref", "nik", "seat")
+MAX_BOARDING_MINUTES = 24 * 60
 
 
 def add_departure(
@@ -29,17 +33,17 @@ def add_departure(
     boarding_closes_minutes: int = 5,
 ) -> Departure:
     """A departure whose boarding window runs from ``opens`` to ``closes`` minutes before it leaves."""
-    if scheduled_at.tzinfo is None:
-        raise InvalidInput("scheduled_at needs a time zone.")
-    if not (operator.strip() and service_number.strip() and origin_site.strip()):
-        raise InvalidInput("operator, service number and origin site are all required.")
-    if boarding_opens_minutes <= boarding_closes_minutes:
-        raise InvalidInput("Boarding must open before it closes (opens-minutes > closes-minutes).")
+    fields.moment(scheduled_at, "The departure time")
+    if not 0 <= boarding_closes_minutes < boarding_opens_minutes <= MAX_BOARDING_MINUTES:
+        raise InvalidInput(
+            f"Boarding must open before it closes, both before departure: need 0 <= closes < opens <= "
+            f"{MAX_BOARDING_MINUTES} minutes (got opens={boarding_opens_minutes}, closes={boarding_closes_minutes})."
+        )
     departure = Departure(
         id="",
-        operator=operator.strip(),
-        service_number=service_number.strip(),
-        origin_site=origin_site.strip().upper(),
+        operator=fields.free_text(operator, "The operator"),
+        service_number=fields.free_text(service_number, "The service number", 32),
+        origin_site=fields.code(origin_site, "The site code", 16, upper=True),
         scheduled_at=scheduled_at,
         boarding_opens_at=scheduled_at - timedelta(minutes=boarding_opens_minutes),
         boarding_closes_at=scheduled_at - timedelta(minutes=boarding_closes_minutes),
@@ -74,34 +78,54 @@ def import_bookings(app: Facegate, source: Path | str) -> dict[str, int]:
             f"The CSV lacks column(s) {', '.join(missing)}; expected header: {','.join(BOOKING_COLUMNS)}.",
             code="invalid_manifest",
         )
-    with app.store.transaction() as uow:
+    with app.store.transaction() as uow:  # a short read; the checks below hold no lock
         known = {d.id for d in uow.manifests.departures()}
-        rows: list[BookingInput] = []
-        problems: list[str] = []
-        seen: set[tuple[str, str]] = set()
-        for line, row in enumerate(records, start=2):
-            departure_id, ref = (row.get("departure_id") or "").strip(), (row.get("booking_ref") or "").strip()
-            seat = (row.get("seat") or "").strip()
-            try:
-                nik = Nik.parse(row.get("nik") or "")
-            except FacegateError as exc:
-                problems.append(f"line {line}: {exc.message}")
-                continue
+        existing = uow.manifests.booking_index(known)
+    keys = app.store.keys
+    by_ref = {(b.departure_id, b.reference): b for b in existing}
+    by_passenger = {(b.departure_id, b.passenger_pseudonym): b for b in existing if b.passenger_pseudonym}
+    rows: list[BookingInput] = []
+    problems: list[str] = []
+    refs_seen: set[tuple[str, str]] = set()
+    passengers_seen: set[tuple[str, str]] = set()
+    for line, row in enumerate(records, start=2):
+        try:
+            if None in row:
+                raise InvalidInput(f"{len(row[None])} value(s) more than the header has columns")  # type: ignore[index]
+            departure_id = (row.get("departure_id") or "").strip()
             if departure_id not in known:
-                problems.append(f"line {line}: unknown departure_id {departure_id!r}")
-            elif not ref or not seat:
-                problems.append(f"line {line}: booking_ref and seat are required")
-            elif (departure_id, ref) in seen:
-                problems.append(f"line {line}: booking_ref {ref!r} appears twice for this departure")
-            else:
-                seen.add((departure_id, ref))
-                rows.append(BookingInput(departure_id, ref, uow.persons.nik_pseudonym(nik), seat))
-        if problems:
-            shown = "; ".join(problems[:20]) + (f"; and {len(problems) - 20} more" if len(problems) > 20 else "")
-            raise InvalidInput(f"Nothing imported: {len(problems)} bad row(s): {shown}", code="invalid_manifest", rows=len(problems))
-        counts = uow.manifests.upsert_bookings(rows)
-        uow.events.bump_revision()
-        uow.events.audit(app.actor, "bookings.import", None, **counts)
+                raise InvalidInput(f"unknown departure_id {departure_id[:40]!r}")
+            ref = fields.code(row.get("booking_ref") or "", "booking_ref", 64)
+            seat = fields.code(row.get("seat") or "", "seat", 16)
+            pseudonym = keys.pseudonym(Nik.parse(row.get("nik") or "").value)
+        except FacegateError as exc:
+            problems.append(f"line {line}: {exc.message}")
+            continue
+        booked = by_passenger.get((departure_id, pseudonym))
+        before = by_ref.get((departure_id, ref))
+        if (departure_id, ref) in refs_seen:
+            problems.append(f"line {line}: booking_ref {ref!r} appears twice for this departure")
+        elif (departure_id, pseudonym) in passengers_seen or (booked and booked.reference != ref):
+            problems.append(f"line {line}: this passenger already has a booking on this departure")
+        elif before and before.status != "booked" and (before.passenger_pseudonym, before.seat) != (pseudonym, seat):
+            problems.append(f"line {line}: booking {ref!r} is already {before.status} and cannot be changed")
+        else:
+            refs_seen.add((departure_id, ref))
+            passengers_seen.add((departure_id, pseudonym))
+            rows.append(BookingInput(departure_id, ref, pseudonym, seat))
+    if problems:
+        shown = "; ".join(problems[:20]) + (f"; and {len(problems) - 20} more" if len(problems) > 20 else "")
+        raise InvalidInput(f"Nothing imported: {len(problems)} bad row(s): {shown}", code="invalid_manifest", rows=len(problems))
+    try:
+        with app.store.transaction() as uow:
+            counts = uow.manifests.upsert_bookings(rows)
+            uow.events.bump_revision()
+            uow.events.audit(app.actor, "bookings.import", None, **counts)
+    except IntegrityError as exc:
+        raise InvalidInput(
+            "Bookings changed while this file was being checked; nothing imported, run the import again.",
+            code="invalid_manifest",
+        ) from exc
     return counts
 
 

@@ -26,32 +26,49 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from ..errors import ConfigurationError
 
-__all__ = ["Keyring", "load_or_create_secret"]
+__all__ = ["Keyring", "read_secret", "new_secret", "write_key_file"]
 
 _NONCE = 12
+_KEY_BYTES = 32
 
 
-def load_or_create_secret(secret: str | None, key_file: Path) -> bytes:
-    """The master secret: from configuration, else from (a new) ``key_file``."""
+def read_secret(secret: str | None, key_file: Path) -> bytes | None:
+    """The master secret from configuration or ``key_file``; None if neither exists yet."""
     if secret:
         if len(secret) < 32:
             raise ConfigurationError("FACEGATE_SECRET_KEY must be at least 32 characters long.")
         return secret.encode()
     try:
-        return base64.b64decode(key_file.read_bytes().strip(), validate=True)
+        mode = key_file.stat().st_mode
+        if mode & 0o077:
+            raise ConfigurationError(
+                f"Key file {key_file} can be read by other users (mode {oct(mode & 0o777)}); run: chmod 600 {key_file}"
+            )
+        raw = base64.b64decode(key_file.read_bytes().strip(), validate=True)
     except FileNotFoundError:
-        pass
-    except ValueError as exc:
-        raise ConfigurationError(f"Key file {key_file} is not valid base64; restore it from backup.") from exc
-    key_file.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    raw = secrets.token_bytes(32)
+        return None
+    except (ValueError, OSError) as exc:
+        raise ConfigurationError(f"Key file {key_file} cannot be read as a facegate key ({exc}); restore it from backup.") from exc
+    if len(raw) != _KEY_BYTES:
+        raise ConfigurationError(f"Key file {key_file} holds {len(raw)} bytes, not {_KEY_BYTES}; restore it from backup.")
+    return raw
+
+
+def new_secret() -> bytes:
+    return secrets.token_bytes(_KEY_BYTES)
+
+
+def write_key_file(key_file: Path, raw: bytes) -> None:
+    """Create ``key_file`` (mode 0600, never overwriting one that exists)."""
     try:
+        key_file.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:  # another process created it first
-        return load_or_create_secret(None, key_file)
+    except FileExistsError as exc:
+        raise ConfigurationError(f"Key file {key_file} appeared while starting; run the command again.") from exc
+    except OSError as exc:
+        raise ConfigurationError(f"Cannot create key file {key_file}: {exc.strerror}.") from exc
     with os.fdopen(fd, "wb") as handle:
         handle.write(base64.b64encode(raw) + b"\n")
-    return raw
 
 
 class Keyring:
@@ -59,10 +76,15 @@ class Keyring:
         def derive(purpose: bytes) -> bytes:
             return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"facegate/" + purpose).derive(master)
 
+        self._master = master
         self._aead = AESGCM(derive(b"aes-gcm/v1"))
         self._mac_key = derive(b"hmac-pseudonym/v1")
         #: Short fingerprint to tell keys apart (safe to log).
         self.key_id = hashlib.sha256(derive(b"key-id/v1")).hexdigest()[:12]
+
+    def master_backup(self) -> bytes:
+        """The master secret, for writing the key file once."""
+        return self._master
 
     def pseudonym(self, value: str, purpose: str = "nik") -> str:
         digest = hmac.new(self._mac_key, f"{purpose}:{value}".encode(), hashlib.sha256)

@@ -6,7 +6,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, select, update
+from sqlalchemy import and_, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -84,34 +84,40 @@ class ManifestRepository:
 
     # -- bookings ----------------------------------------------------------------
 
+    def booking_index(self, departure_ids: set[str]) -> list[BookingRow]:
+        """Existing bookings of these departures (for checking an import)."""
+        if not departure_ids:
+            return []
+        query = select(BookingRow).where(BookingRow.departure_id.in_(departure_ids))
+        rows = list(self._session.scalars(query))
+        self._session.expunge_all()
+        return rows
+
     def upsert_bookings(self, bookings: list[BookingInput]) -> dict[str, int]:
         """Insert new bookings, update seat/passenger of known ones (by departure + reference)."""
-        created = updated = unchanged = 0
+        departures = {b.departure_id for b in bookings}
+        existing = {(r.departure_id, r.reference): r for r in self.booking_index(departures)}
+        new, changed = [], []
         for item in bookings:
-            row = self._session.scalar(
-                select(BookingRow).where(
-                    BookingRow.departure_id == item.departure_id, BookingRow.reference == item.reference
-                )
-            )
+            row = existing.get((item.departure_id, item.reference))
             if row is None:
-                self._session.add(
-                    BookingRow(
-                        id=uuid.uuid4().hex,
-                        departure_id=item.departure_id,
-                        reference=item.reference,
-                        passenger_pseudonym=item.passenger_pseudonym,
-                        seat=item.seat,
-                        status=BookingStatus.BOOKED.value,
-                    )
+                new.append(
+                    {
+                        "id": uuid.uuid4().hex,
+                        "departure_id": item.departure_id,
+                        "reference": item.reference,
+                        "passenger_pseudonym": item.passenger_pseudonym,
+                        "seat": item.seat,
+                        "status": BookingStatus.BOOKED.value,
+                    }
                 )
-                created += 1
             elif (row.passenger_pseudonym, row.seat) != (item.passenger_pseudonym, item.seat):
-                row.passenger_pseudonym, row.seat = item.passenger_pseudonym, item.seat
-                updated += 1
-            else:
-                unchanged += 1
-        self._session.flush()
-        return {"created": created, "updated": updated, "unchanged": unchanged}
+                changed.append({"id": row.id, "passenger_pseudonym": item.passenger_pseudonym, "seat": item.seat})
+        if changed:
+            self._session.execute(update(BookingRow), changed)
+        if new:
+            self._session.execute(insert(BookingRow), new)
+        return {"created": len(new), "updated": len(changed), "unchanged": len(bookings) - len(new) - len(changed)}
 
     def bookings_of(self, pseudonym: str) -> list[Booking]:
         rows = self._session.scalars(select(BookingRow).where(BookingRow.passenger_pseudonym == pseudonym))

@@ -96,7 +96,11 @@ class DepartureRow(Base):
 
 class BookingRow(Base):
     __tablename__ = "bookings"
-    __table_args__ = (UniqueConstraint("departure_id", "reference"),)
+    __table_args__ = (
+        UniqueConstraint("departure_id", "reference"),
+        # One passenger, one booking per departure: a face boards a departure once.
+        UniqueConstraint("departure_id", "passenger_pseudonym", name="uq_bookings_departure_passenger"),
+    )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     departure_id: Mapped[str] = mapped_column(ForeignKey("departures.id", ondelete="CASCADE"), index=True)
@@ -147,9 +151,11 @@ class AuditEntry(Base):
 
 
 class StoreState(Base):
-    """One row: a counter bumped by every change that can alter a gallery."""
+    """One row: a counter bumped by every change that can alter a gallery, and
+    the fingerprint of the key the data was written with."""
 
     __tablename__ = "store_state"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     revision: Mapped[int] = mapped_column(Integer, default=0)
+    key_id: Mapped[str | None] = mapped_column(String(64))

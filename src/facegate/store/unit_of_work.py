@@ -5,13 +5,17 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from sqlalchemy import select, update
+from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from ..errors import ConfigurationError, StoreUnavailable
 from .crypto import Keyring
 from .database import connect, migrate
 from .events import EventRepository
 from .manifests import ManifestRepository
 from .persons import PersonRepository
+from .tables import StoreState
 
 __all__ = ["Store", "UnitOfWork"]
 
@@ -28,15 +32,36 @@ class Store:
     def __init__(self, url: str, keys: Keyring, *, run_migrations: bool = True) -> None:
         self.url = url
         self.keys = keys
-        self.engine, self._sessions = connect(url)
-        if run_migrations:
-            migrate(self.engine)
+        where = url.split("@")[-1]  # never show a password
+        try:
+            self.engine, self._sessions = connect(url)
+            if run_migrations:
+                migrate(self.engine)
+        except (ArgumentError, ModuleNotFoundError, ValueError) as exc:
+            raise ConfigurationError(f"FACEGATE_DATABASE_URL is not usable ({exc}).") from exc
+        except (SQLAlchemyError, OSError) as exc:
+            detail = getattr(exc, "orig", None) or exc
+            raise ConfigurationError(f"Cannot open or update the database at {where}: {detail}.") from exc
+
+    def key_fingerprint(self) -> str | None:
+        """Fingerprint of the key this database was written with (None: new database)."""
+        with self.transaction() as uow:
+            return uow.session.scalar(select(StoreState.key_id).where(StoreState.id == 1))
+
+    def claim_key(self) -> None:
+        with self.transaction() as uow:
+            uow.session.execute(update(StoreState).where(StoreState.id == 1).values(key_id=self.keys.key_id))
 
     @contextmanager
     def transaction(self) -> Iterator[UnitOfWork]:
         """Commit if the block succeeds, roll back everything if it raises."""
-        with self._sessions() as session, session.begin():
-            yield UnitOfWork(session, self.keys)
+        try:
+            with self._sessions() as session, session.begin():
+                yield UnitOfWork(session, self.keys)
+        except OperationalError as exc:
+            raise StoreUnavailable(
+                f"The database is not available right now ({getattr(exc, 'orig', exc)}); try again."
+            ) from exc
 
     def close(self) -> None:
         self.engine.dispose()

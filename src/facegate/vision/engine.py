@@ -26,6 +26,9 @@ __all__ = ["Face", "FaceEngine", "primary_face"]
 
 cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_ERROR)
 
+#: Images narrower or lower than this hold no detectable face (YuNet needs ~10 px).
+MIN_SIDE = 16
+
 
 @dataclass(frozen=True, slots=True)
 class Face:
@@ -91,8 +94,10 @@ class FaceEngine:
 
     def detect(self, image: np.ndarray) -> list[Face]:
         """All faces in ``image`` (RGB uint8), largest first."""
+        h, w = image.shape[:2]
+        if min(h, w) < MIN_SIDE:  # a strip of pixels cannot hold a face
+            return []
         bgr = cv2.cvtColor(image, cv2.COLOR_RGB2BGR)
-        h, w = bgr.shape[:2]
         scale = min(1.0, self._detect_max_side / max(h, w))
         faces = self._detect_scaled(bgr, scale, pad=0)
         if not faces:
@@ -105,7 +110,8 @@ class FaceEngine:
         detector, _ = self._objects()
         img = bgr
         if scale < 1.0:
-            img = cv2.resize(bgr, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+            size = (max(1, round(bgr.shape[1] * scale)), max(1, round(bgr.shape[0] * scale)))
+            img = cv2.resize(bgr, size, interpolation=cv2.INTER_AREA)
         if pad:
             img = cv2.copyMakeBorder(img, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=(0, 0, 0))
         detector.setInputSize((img.shape[1], img.shape[0]))
