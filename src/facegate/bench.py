@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 from PIL import Image
+from sqlalchemy import update
 
 from .config import Settings, load_settings
 from .domain.nik import Nik, synthetic_nik
@@ -30,6 +31,7 @@ from .services.context import Facegate
 from .services.gate import decide
 from .services.manifests import add_departure
 from .store.manifests import BookingInput
+from .store.tables import BookingRow
 from .vision.engine import FaceEngine, primary_face
 
 __all__ = ["run_bench", "gate_frame"]
@@ -48,10 +50,12 @@ def gate_frame(settings: Settings) -> bytes:
     return buffer.getvalue()
 
 
-def _time(fn: Callable[[], object], repeats: int) -> dict[str, float]:
+def _time(fn: Callable[[], object], repeats: int, setup: Callable[[], object] = lambda: None) -> dict[str, float]:
+    setup()
     fn()  # warm-up
     samples = []
     for _ in range(repeats):
+        setup()  # not timed
         start = time.perf_counter()
         fn()
         samples.append((time.perf_counter() - start) * 1000)
@@ -114,8 +118,13 @@ def run_bench(*, repeats: int = 30, progress: bool = True) -> dict[str, Any]:
         vectors[0] = probe  # passenger 0 is the face in the frame
         _seed_store(app, vectors, scheduled)
         at = scheduled - timedelta(minutes=20)
-        # Every decision refuses "already_boarded" after the first: same work, no state to reset.
-        stages["end_to_end_1k"] = _time(lambda: decide(app, frame, site="BNC", gate="bench", at=at), repeats)
+
+        def unboard() -> None:  # so that every timed decision boards (opens), as at a real gate
+            with app.store.transaction() as uow:
+                uow.session.execute(update(BookingRow).values(status="booked", boarded_at=None, boarded_gate=None))
+
+        stages["end_to_end_1k"] = _time(lambda: decide(app, frame, site="BNC", gate="bench", at=at), repeats, unboard)
+        unboard()
         last = decide(app, frame, site="BNC", gate="bench", at=at)
         app.close()
 

@@ -157,6 +157,26 @@ def persons_export(person_id: str, as_json: JsonFlag = False) -> None:
     _run(as_json, lambda: persons.export(_facegate(), person_id), lambda r: out.print_json(data=r))
 
 
+@persons_app.command("add-photos")
+def persons_add_photos(person_id: str, photos: Annotated[list[Path], typer.Argument(help="More photos of the person.")], as_json: JsonFlag = False) -> None:
+    """Add photos (templates) to an enrolled person."""
+    from .services.enrollment import add_photos
+
+    _run(as_json, lambda: add_photos(_facegate(), person_id, [_photo(p) for p in photos]).summary())
+
+
+@persons_app.command("consent")
+def persons_consent(
+    person_id: str,
+    operator: Annotated[str, typer.Option(help="Operator the person now consents to.")],
+    as_json: JsonFlag = False,
+) -> None:
+    """Record consent for another operator."""
+    from .services.persons import grant_consent
+
+    _run(as_json, lambda: grant_consent(_facegate(), person_id, operator).summary())
+
+
 @persons_app.command("delete")
 def persons_delete(
     person_id: str,
@@ -233,6 +253,26 @@ def bookings_import(csv_file: Annotated[Path, typer.Argument(help="CSV: departur
     from .services.manifests import import_bookings
 
     _run(as_json, lambda: import_bookings(_facegate(), csv_file))
+
+
+@bookings_app.command("list")
+def bookings_list(departure: Annotated[str, typer.Option(help="Departure id.")], as_json: JsonFlag = False) -> None:
+    """A departure's bookings: id, ref, seat, status (no passenger data)."""
+    from .services.manifests import list_bookings
+
+    def render(result: dict[str, Any]) -> None:
+        for b in result["bookings"]:
+            out.print(escape(f"{b['booking_id']}  {b['booking_ref']}  seat {b['seat']}  {b['status']}"))
+
+    _run(as_json, lambda: {"bookings": list_bookings(_facegate(), departure)}, render)
+
+
+@bookings_app.command("cancel")
+def bookings_cancel(booking_id: str, as_json: JsonFlag = False) -> None:
+    """Cancel an unused booking."""
+    from .services.manifests import cancel_booking
+
+    _run(as_json, lambda: cancel_booking(_facegate(), booking_id))
 
 
 # -- recognition ----------------------------------------------------------------------

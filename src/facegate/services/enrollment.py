@@ -73,7 +73,9 @@ def enroll(app: Facegate, nik: str, name: str, photos: Sequence[PhotoSource], *,
     captures = _check_photos(app, photos)
     with app.store.transaction() as uow:
         if uow.persons.id_for_nik(parsed) is not None:
-            raise DuplicateNik("A person with this NIK is already enrolled; add photos or consent instead.")
+            raise DuplicateNik(
+                "A person with this NIK is already enrolled; use `persons add-photos` or `persons consent` instead."
+            )
         _refuse_duplicate_face(app, uow, captures, own_id=None)
         person_id = uow.persons.add(parsed, name, operator)
         for capture in captures:

@@ -12,11 +12,11 @@ from sqlalchemy.exc import IntegrityError
 from ..domain import fields
 from ..domain.manifest import Departure
 from ..domain.nik import Nik
-from ..errors import FacegateError, InvalidInput
+from ..errors import Conflict, FacegateError, InvalidInput
 from ..store.manifests import BookingInput
 from .context import Facegate
 
-__all__ = ["add_departure", "list_departures", "import_bookings", "BOOKING_COLUMNS"]
+__all__ = ["add_departure", "list_departures", "import_bookings", "list_bookings", "cancel_booking", "BOOKING_COLUMNS"]
 
 BOOKING_COLUMNS = ("departure_id", "booking_ref", "nik", "seat")
 MAX_BOARDING_MINUTES = 24 * 60
@@ -127,6 +127,34 @@ def import_bookings(app: Facegate, source: Path | str) -> dict[str, int]:
             code="invalid_manifest",
         ) from exc
     return counts
+
+
+def list_bookings(app: Facegate, departure_id: str) -> list[dict[str, object]]:
+    """A departure's bookings, for staff: reference, seat, status; no passenger data."""
+    with app.store.transaction() as uow:
+        uow.manifests.departure(departure_id)  # NotFound if absent
+        return [
+            {
+                "booking_id": row.id,
+                "booking_ref": row.reference,
+                "seat": row.seat,
+                "status": row.status,
+                "passenger_erased": row.passenger_pseudonym is None,
+                "boarded_at": row.boarded_at.isoformat() if row.boarded_at else None,
+                "boarded_gate": row.boarded_gate,
+            }
+            for row in uow.manifests.bookings_for_departure(departure_id)
+        ]
+
+
+def cancel_booking(app: Facegate, booking_id: str) -> dict[str, str]:
+    with app.store.transaction() as uow:
+        booking, _ = uow.manifests.booking(booking_id)  # NotFound if absent
+        if not uow.manifests.cancel(booking_id):
+            raise Conflict(f"Booking {booking_id} is {booking.status.value}; only an unused booking can be cancelled.")
+        uow.events.bump_revision()
+        uow.events.audit(app.actor, "booking.cancel", booking_id)
+    return {"booking_id": booking_id, "status": "cancelled"}
 
 
 def _read_text(source: Path | str) -> str:

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..domain import fields
 from ..domain.nik import Nik
 from ..domain.person import Person
 from ..errors import NotFound
 from ..vision.engine import FaceEngine
 from .context import Facegate
 
-__all__ = ["find", "show", "erase", "export", "list_persons"]
+__all__ = ["find", "show", "erase", "export", "list_persons", "grant_consent"]
 
 
 def find(app: Facegate, nik: str) -> str:
@@ -35,6 +36,18 @@ def list_persons(app: Facegate, limit: int = 100, offset: int = 0) -> tuple[int,
         people = uow.persons.list(limit, offset)
         uow.events.audit(app.actor, "person.list", None, limit=limit, offset=offset)
         return uow.persons.count(), people
+
+
+def grant_consent(app: Facegate, person_id: str, operator: str) -> Person:
+    """Record the person's consent for one more operator (their template is then usable there)."""
+    operator = fields.free_text(operator, "The operator")
+    with app.store.transaction() as uow:
+        uow.persons.get(person_id)  # NotFound if absent
+        uow.persons.grant_consent(person_id, operator)
+        uow.events.bump_revision()
+        uow.events.audit(app.actor, "person.consent", person_id, operator=operator)
+        uow.session.flush()
+        return uow.persons.get(person_id)
 
 
 def erase(app: Facegate, person_id: str) -> dict[str, int]:

@@ -6,23 +6,22 @@ from typing import Any
 
 from ..matching.gallery import Gallery, cosine
 from .context import Facegate
-from .faces import capture_at_gate
+from ..errors import NoFace
+from .faces import Capture, capture_at_gate
 
 __all__ = ["compare", "identify"]
 
 
-def _vector(app: Facegate, photo: object):  # type: ignore[no-untyped-def]
-    from ..errors import NoFace
-
+def _capture(app: Facegate, photo: object) -> Capture:
     capture = capture_at_gate(app.engine, app.load_image(photo))
     if capture is None:
         raise NoFace("No face found in the photo.")
-    return capture.vector
+    return capture
 
 
 def compare(app: Facegate, first: object, second: object, fmr: str = "1e-4") -> dict[str, Any]:
     """Are the two photos the same person? At the calibrated 1:1 threshold."""
-    score = cosine(_vector(app, first), _vector(app, second))
+    score = cosine(_capture(app, first).vector, _capture(app, second).vector)
     point = app.points.verify(fmr)
     return {
         "score": round(score, 4),
@@ -34,7 +33,8 @@ def compare(app: Facegate, first: object, second: object, fmr: str = "1e-4") -> 
 
 def identify(app: Facegate, photo: object, top_k: int = 5) -> dict[str, Any]:
     """Search all enrolled persons; below the threshold for that many people the answer is 'unknown'."""
-    vector = _vector(app, photo)
+    capture = _capture(app, photo)
+    vector = capture.vector
     with app.store.transaction() as uow:
         gallery: Gallery[str] = Gallery(uow.persons.templates(app.engine.template_model))
         point = app.points.gate(len(gallery))
@@ -61,4 +61,6 @@ def identify(app: Facegate, photo: object, top_k: int = 5) -> dict[str, Any]:
         "operating_point": f"{point.name}@{point.version}",
         "gallery_size": len(gallery),
         "candidates": results,
+        "faces_detected": capture.faces_detected,
+        "note": capture.note,
     }

@@ -119,6 +119,19 @@ class ManifestRepository:
             self._session.execute(insert(BookingRow), new)
         return {"created": len(new), "updated": len(changed), "unchanged": len(bookings) - len(new) - len(changed)}
 
+    def bookings_for_departure(self, departure_id: str) -> list[BookingRow]:
+        query = select(BookingRow).where(BookingRow.departure_id == departure_id).order_by(BookingRow.reference)
+        return list(self._session.scalars(query))
+
+    def cancel(self, booking_id: str) -> bool:
+        """Cancel a booking that was not used; False if it was boarded or cancelled already."""
+        result = self._session.execute(
+            update(BookingRow)
+            .where(BookingRow.id == booking_id, BookingRow.status == BookingStatus.BOOKED.value)
+            .values(status=BookingStatus.CANCELLED.value)
+        )
+        return result.rowcount == 1
+
     def bookings_of(self, pseudonym: str) -> list[Booking]:
         rows = self._session.scalars(select(BookingRow).where(BookingRow.passenger_pseudonym == pseudonym))
         return [_booking(row) for row in rows]
