@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 
 from facegate.bench import run_bench
 from facegate.services.demo import run_demo
 
 
-def test_demo_boards_passengers_and_refuses_strangers(datasets, tmp_path: Path, monkeypatch):
+def test_demo_boards_passengers_and_refuses_strangers(datasets, monkeypatch):
     monkeypatch.setenv("FACEGATE_DATASETS", str(datasets))
-    summary = run_demo(passengers=60, seed=11, data_dir=tmp_path, progress=False)
+    summary = run_demo(passengers=60, seed=11, progress=False)
     for key in ("genuine_accept_rate", "impostor_reject_rate", "false_accepts", "decisions", "median_latency_ms"):
         assert key in summary
     assert summary["enrolled"] >= 40
