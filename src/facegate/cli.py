@@ -323,6 +323,67 @@ def identify(photo: Path, top_k: int = typer.Option(5, min=1, max=50), as_json: 
     _run(as_json, lambda: do_identify(_facegate(), _photo(photo), top_k))
 
 
+# -- evaluation --------------------------------------------------------------------
+
+
+@app.command("eval")
+def evaluate(
+    dataset: Annotated[Path, typer.Argument(help="Folder of images/<identity>/<photo> (optionally with pairs.txt).")],
+    out: Annotated[Optional[Path], typer.Option(help="Report folder (default: ./eval-<dataset name>).")] = None,
+    calibrate: Annotated[bool, typer.Option("--calibrate", help="Also write operating points the gates will use.")] = False,
+    calibration_file: Annotated[Optional[Path], typer.Option(help="Where --calibrate writes (default: FACEGATE_DATA_DIR/operating_points.json).")] = None,
+    seed: int = typer.Option(2026),
+    as_json: JsonFlag = False,
+) -> None:
+    """Error rates of the production pipeline on a photo dataset, as HTML + JSON + plots."""
+    from .eval.report import evaluate as run_eval
+    from .vision.engine import FaceEngine
+
+    def action() -> dict[str, Any]:
+        fg = _facegate()
+        target = calibration_file or (fg.settings.data_dir / "operating_points.json") if calibrate else None
+        folder = out or Path(f"eval-{dataset.resolve().name}")
+        with _progress(not as_json, "Embedding photos") as advance:
+            result = run_eval(dataset, folder, engine=FaceEngine(fg.settings.model_dir), seed=seed,
+                              calibrate_to=target, on_progress=advance)
+        result.pop("fta_files", None) if len(result.get("fta_files", [])) > 50 else None
+        return result
+
+    def render(r: dict[str, Any]) -> None:
+        out.print(f"{r['images']:,} photos, {r['identities']:,} people; failure to acquire {r['fta_rate']:.4%}")
+        out.print(f"1:1 over {r['genuine_pairs']:,} genuine / {r['impostor_pairs']:,} impostor pairs; EER {r['eer']:.4%}")
+        for name, tar in r["tar_at_far"].items():
+            out.print(f"  TAR at FMR {name}: {tar}")
+        if "lfw_10fold_accuracy" in r:
+            out.print(f"LFW 10-fold accuracy {r['lfw_10fold_accuracy']} (95% CI {r['lfw_10fold_ci95']})")
+        if r.get("operating_points_file"):
+            out.print(f"Operating points written to {r['operating_points_file']} (version {r['operating_points_version']})")
+        out.print(f"Report: {r['report']}")
+
+    _run(as_json, action, render)
+
+
+class _progress:
+    """A Rich progress bar on stderr (or nothing), fed by (done, total) callbacks."""
+
+    def __init__(self, enabled: bool, description: str) -> None:
+        self.enabled, self.description = enabled, description
+
+    def __enter__(self) -> Callable[[int, int], None]:
+        if not self.enabled:
+            return lambda done, total: None
+        from rich.progress import Progress
+
+        self._bar = Progress(console=err, transient=True)
+        self._bar.start()
+        task = self._bar.add_task(self.description, total=None)
+        return lambda done, total: self._bar.update(task, completed=done, total=total)
+
+    def __exit__(self, *exc: object) -> None:
+        if self.enabled:
+            self._bar.stop()
+
+
 # -- demo and benchmark ---------------------------------------------------------------
 
 

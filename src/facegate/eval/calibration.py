@@ -33,7 +33,9 @@ def gate_table(vectors: np.ndarray, labels: np.ndarray, target_fpir: float, repe
     counts = np.bincount(ids)
     with_mates = np.flatnonzero(counts >= 2)
     rows = []
-    for size in GALLERY_SIZES:
+    # Galleries need people left outside them for the non-mated searches.
+    sizes = [n for n in GALLERY_SIZES if n <= counts.size // 2] or [max(1, counts.size // 2)]
+    for size in sizes:
         # Draw gallery identities that have a second photo (for mated searches)
         # while there are enough of them, then from everyone.
         population = with_mates if size <= with_mates.size else np.arange(counts.size)
@@ -143,8 +145,8 @@ def main(argv: list[str] | None = None) -> None:
     engine = FaceEngine()
     with Progress() as progress:
         task = progress.add_task("Embedding", total=len(files))
-        vectors, failures = embed_files(engine, files, on_done=lambda: progress.advance(task))
-    ok = np.array([f is None for f in failures])
+        embedded = embed_files(engine, files, on_done=lambda: progress.advance(task))
+    vectors, ok = embedded.vectors, embedded.acquired
     labels = np.array([p.parent.name for p in files])
     result = calibrate(vectors[ok], labels[ok], model=engine.template_model, dataset=args.name)
     result["failure_to_acquire"] = int((~ok).sum())

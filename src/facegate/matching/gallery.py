@@ -1,8 +1,11 @@
 """Exact 1:N search over unit-length templates.
 
-A gallery holds one row per template; several rows may belong to one owner
-(a person enrolled with several photos). Scores are cosine similarities, and an
-owner's score is the best of their templates.
+A gallery holds templates grouped by owner (a person enrolled with several
+photos has several). Scores are cosine similarities. An owner's several
+templates are combined into their normalised mean: on LFW, with 2-3 photos per
+person, that misses fewer mated searches at FPIR 1e-3 than taking the best of
+the separate templates (FNIR 1.4 % vs 2.0 % with three photos, 1.8 % vs 2.3 %
+with two; one photo: 4.8 %). See docs/accuracy.md.
 """
 
 from __future__ import annotations
@@ -29,18 +32,20 @@ class Candidate(Generic[K]):
 
 
 class Gallery(Generic[K]):
-    """Templates grouped by owner key, searched by matrix product."""
+    """One (mean) template per owner, searched by matrix product."""
 
     def __init__(self, entries: Sequence[tuple[K, np.ndarray]]) -> None:
-        order = sorted(range(len(entries)), key=lambda i: str(entries[i][0]))
-        keys = [entries[i][0] for i in order]
-        if entries:
-            self._matrix = np.ascontiguousarray(np.stack([entries[i][1] for i in order]), dtype=np.float32)
+        grouped: dict[K, list[np.ndarray]] = {}
+        for key, vector in entries:
+            grouped.setdefault(key, []).append(np.asarray(vector, np.float32))
+        self._owners: list[K] = list(grouped)
+        if grouped:
+            means = np.stack([np.mean(vectors, axis=0) for vectors in grouped.values()])
+            norms = np.linalg.norm(means, axis=1, keepdims=True)
+            self._matrix = np.ascontiguousarray(means / np.where(norms > 0, norms, 1.0), dtype=np.float32)
         else:
             self._matrix = np.zeros((0, 0), np.float32)
-        starts = [i for i, key in enumerate(keys) if i == 0 or key != keys[i - 1]]
-        self._starts = np.asarray(starts, dtype=np.intp)
-        self._owners: list[K] = [keys[i] for i in starts]
+        self._template_count = len(entries)
 
     def __len__(self) -> int:
         """Number of owners (people), not templates."""
@@ -48,14 +53,13 @@ class Gallery(Generic[K]):
 
     @property
     def template_count(self) -> int:
-        return int(self._matrix.shape[0])
+        return self._template_count
 
     def scores(self, probe: np.ndarray) -> np.ndarray:
-        """Best score per owner, in owner order."""
+        """Score per owner, in owner order."""
         if not self._owners:
             return np.zeros(0, np.float32)
-        per_row = self._matrix @ np.asarray(probe, np.float32).ravel()
-        return np.maximum.reduceat(per_row, self._starts)
+        return self._matrix @ np.asarray(probe, np.float32).ravel()
 
     def search(self, probe: np.ndarray, k: int = 1) -> list[Candidate[K]]:
         """The ``k`` best-scoring owners, best first."""

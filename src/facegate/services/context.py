@@ -71,7 +71,9 @@ class Facegate:
 
     @cached_property
     def points(self) -> OperatingPoints:
-        return OperatingPoints.load(self.settings.operating_points)
+        """FACEGATE_OPERATING_POINTS, else a calibration in the data dir, else the shipped LFW one."""
+        calibrated = self.settings.data_dir / "operating_points.json"
+        return OperatingPoints.load(self.settings.operating_points or (calibrated if calibrated.is_file() else None))
 
     @cached_property
     def galleries(self) -> GalleryCache:

@@ -10,7 +10,7 @@ from ..errors import FaceTooSmall, LowQuality, MultipleFaces, NoFace
 from ..vision.engine import Face, FaceEngine, primary_face
 from ..vision.quality import QualityLimits, QualityReport, assess
 
-__all__ = ["Capture", "capture_for_enrollment", "capture_at_gate"]
+__all__ = ["Capture", "check_enrollment", "capture_for_enrollment", "capture_at_gate"]
 
 #: A second face at least this large (relative eye distance) makes an enrollment photo ambiguous.
 SECOND_FACE_RATIO = 0.6
@@ -30,9 +30,13 @@ class Capture:
         return None
 
 
-def capture_for_enrollment(engine: FaceEngine, image: np.ndarray, limits: QualityLimits = QualityLimits()) -> Capture:
-    """Exactly one usable, good-quality face, or a FaceError saying what to fix."""
-    faces = engine.detect(image)
+def check_enrollment(
+    engine: FaceEngine, image: np.ndarray, limits: QualityLimits = QualityLimits(), faces: list[Face] | None = None
+) -> tuple[Face, np.ndarray, QualityReport]:
+    """(face, aligned crop, quality) of the one usable face, or a FaceError saying what to fix.
+
+    ``faces`` may hold this image's detections, to avoid detecting twice."""
+    faces = engine.detect(image) if faces is None else faces
     if not faces:
         raise NoFace("No face found in the photo. Look straight at the camera with your whole face visible.")
     largest = max(faces, key=lambda f: f.eye_distance)
@@ -56,12 +60,19 @@ def capture_for_enrollment(engine: FaceEngine, image: np.ndarray, limits: Qualit
             reasons=list(report.failures),
             hints=report.hints,
         )
-    return Capture(largest, engine.embed_aligned(aligned), len(faces), report)
+    return largest, aligned, report
 
 
-def capture_at_gate(engine: FaceEngine, image: np.ndarray) -> Capture | None:
-    """The face to decide for (largest, most central), or None if there is none."""
+def capture_for_enrollment(engine: FaceEngine, image: np.ndarray, limits: QualityLimits = QualityLimits()) -> Capture:
+    """The template of the one usable, good-quality face (see :func:`check_enrollment`)."""
     faces = engine.detect(image)
+    face, aligned, report = check_enrollment(engine, image, limits, faces)
+    return Capture(face, engine.embed_aligned(aligned), len(faces), report)
+
+
+def capture_at_gate(engine: FaceEngine, image: np.ndarray, faces: list[Face] | None = None) -> Capture | None:
+    """The face to decide for (largest, most central), or None if there is none."""
+    faces = engine.detect(image) if faces is None else faces
     if not faces:
         return None
     face = primary_face(faces, image.shape)
