@@ -24,8 +24,10 @@ __all__ = ["identification_curve", "multi_template_study"]
 
 def _galleries(ids: np.ndarray, size: int, repeats: int, rng: np.random.Generator, photos_per_id: int = 1):
     counts = np.bincount(ids)
-    candidates = np.flatnonzero(counts > photos_per_id)
-    if candidates.size < size:
+    candidates = np.flatnonzero(counts > photos_per_id)  # people left with a photo to search with
+    if candidates.size < size:  # large galleries: fill up with everyone who has enough photos to enroll
+        candidates = np.flatnonzero(counts >= photos_per_id)
+    if candidates.size < size or size >= counts.size:
         return
     for _ in range(repeats):
         chosen = rng.choice(candidates, size, replace=False)
