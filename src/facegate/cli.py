@@ -436,6 +436,9 @@ def main(argv: list[str] | None = None) -> None:
             _fail(error, as_json)
         except typer.Exit:
             sys.exit(2)
+    except BrokenPipeError:  # the reader went away (e.g. `| head`): nothing left to say
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        sys.exit(1)
     except Exception as exc:  # a bug: say so plainly, details only on request
         if os.environ.get("FACEGATE_DEBUG"):
             raise
