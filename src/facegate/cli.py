@@ -63,7 +63,7 @@ def _fail(error: FacegateError, as_json: bool) -> NoReturn:
 
 def _emit(result: dict[str, Any], as_json: bool, render: Callable[[dict[str, Any]], None] | None = None) -> None:
     if as_json:
-        print(json.dumps(result, ensure_ascii=False, default=str))
+        print(json.dumps(result, ensure_ascii=False, default=str, allow_nan=False))
     elif render:
         render(result)
     else:
@@ -329,7 +329,7 @@ def identify(photo: Path, top_k: int = typer.Option(5, min=1, max=50), as_json: 
 @app.command("eval")
 def evaluate(
     dataset: Annotated[Path, typer.Argument(help="Folder of images/<identity>/<photo> (optionally with pairs.txt).")],
-    out: Annotated[Optional[Path], typer.Option(help="Report folder (default: ./eval-<dataset name>).")] = None,
+    out_dir: Annotated[Optional[Path], typer.Option("--out", help="Report folder (default: ./eval-<dataset name>).")] = None,
     calibrate: Annotated[bool, typer.Option("--calibrate", help="Also write operating points the gates will use.")] = False,
     calibration_file: Annotated[Optional[Path], typer.Option(help="Where --calibrate writes (default: FACEGATE_DATA_DIR/operating_points.json).")] = None,
     seed: int = typer.Option(2026),
@@ -342,7 +342,7 @@ def evaluate(
     def action() -> dict[str, Any]:
         fg = _facegate()
         target = calibration_file or (fg.settings.data_dir / "operating_points.json") if calibrate else None
-        folder = out or Path(f"eval-{dataset.resolve().name}")
+        folder = out_dir or Path(f"eval-{dataset.resolve().name}")
         with _progress(not as_json, "Embedding photos") as advance:
             result = run_eval(dataset, folder, engine=FaceEngine(fg.settings.model_dir), seed=seed,
                               calibrate_to=target, on_progress=advance)
@@ -351,9 +351,10 @@ def evaluate(
 
     def render(r: dict[str, Any]) -> None:
         out.print(f"{r['images']:,} photos, {r['identities']:,} people; failure to acquire {r['fta_rate']:.4%}")
-        out.print(f"1:1 over {r['genuine_pairs']:,} genuine / {r['impostor_pairs']:,} impostor pairs; EER {r['eer']:.4%}")
+        eer = "n/a" if r["eer"] is None else f"{r['eer']:.4%}"
+        out.print(f"1:1 over {r['genuine_pairs']:,} genuine / {r['impostor_pairs']:,} impostor pairs; EER {eer}")
         for name, tar in r["tar_at_far"].items():
-            out.print(f"  TAR at FMR {name}: {tar}")
+            out.print(f"  TAR at FMR {name}: {'not measurable' if tar is None else tar}")
         if "lfw_10fold_accuracy" in r:
             out.print(f"LFW 10-fold accuracy {r['lfw_10fold_accuracy']} (95% CI {r['lfw_10fold_ci95']})")
         if r.get("operating_points_file"):

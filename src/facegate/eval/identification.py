@@ -57,7 +57,7 @@ def identification_curve(
             scores = vectors[probes] @ gallery.T
             best_mated.append(scores.max(axis=1))
             hit.append(chosen[scores.argmax(axis=1)] == ids[probes])
-        if not best_mated:
+        if not best_mated or not sum(m.size for m in best_mated):
             continue  # not enough identities with a second photo for this size
         nonmated, mated, correct = np.concatenate(best_nonmated), np.concatenate(best_mated), np.concatenate(hit)
         row: dict[str, Any] = {
@@ -68,9 +68,13 @@ def identification_curve(
             "fnir_at_fpir": {},
         }
         for target in fpir_targets:
-            threshold = float(np.quantile(nonmated, 1.0 - target)) if nonmated.size else 1.0
+            name = f"{target:.0e}".replace("e-0", "e-")
+            if nonmated.size * target < 10:  # fewer than 10 expected false positives: not measurable
+                row["fnir_at_fpir"][name] = None
+                continue
+            threshold = float(np.quantile(nonmated, 1.0 - target))
             found = (mated >= threshold) & correct
-            row["fnir_at_fpir"][f"{target:.0e}".replace("e-0", "e-")] = {
+            row["fnir_at_fpir"][name] = {
                 "threshold": round(threshold, 4),
                 "fnir": round(float(1.0 - found.mean()), 4),
                 "fpir": round(float((nonmated >= threshold).mean()), 6),
@@ -115,9 +119,12 @@ def multi_template_study(
             nonmated_all[rule].append(score(outsiders).max(axis=1))
     out: dict[str, Any] = {"gallery_size": size, "enrolled_photos": enrolled_photos, "repeats": repeats}
     for rule in results:
-        if not results[rule]:
+        if not results[rule] or not sum(r.size for r in results[rule]):
             return out
         nonmated = np.concatenate(nonmated_all[rule])
+        if nonmated.size * 1e-3 < 10:
+            out[rule] = None  # too few non-mated searches to set a threshold at FPIR 1e-3
+            continue
         threshold = float(np.quantile(nonmated, 1 - 1e-3))
         found = (np.concatenate(results[rule]) >= threshold) & np.concatenate(correct_all[rule])
         out[rule] = {"threshold_at_fpir_1e-3": round(threshold, 4), "fnir": round(float(1 - found.mean()), 4)}

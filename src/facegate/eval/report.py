@@ -41,7 +41,12 @@ from .verification import _BINS, FMR_TARGETS, PairScores, all_pair_scores
 
 __all__ = ["evaluate", "dataset_files"]
 
-_EXTENSIONS = {".jpg", ".jpeg", ".png", ".pgm", ".ppm", ".bmp", ".webp", ".tif", ".tiff", ".heic", ".gif"}
+#: Files never taken for photos (dataset documentation); everything else is tried, and what
+#: is not an image is counted as a failure to acquire: the format is read from the bytes.
+_NOT_PHOTOS = {".md", ".txt", ".csv", ".tsv", ".json", ".html", ".pdf"}
+#: Below this, calibrated thresholds would not be measurements (see ``_check_calibration``).
+MIN_CALIBRATION_IMPOSTOR_PAIRS = 1_000_000
+MIN_CALIBRATION_IDENTITIES = 400
 
 
 def _label(rate: float) -> str:
@@ -51,11 +56,18 @@ def _label(rate: float) -> str:
 def dataset_files(root: Path) -> tuple[Path, list[Path]]:
     """(images folder, photo files) of a dataset laid out as <identity>/<photo>."""
     images = root / "images" if (root / "images").is_dir() else root
-    if not images.is_dir():
+    if not root.exists():
         raise FacegateError(f"Dataset folder {root} does not exist.", code="not_found")
-    files = sorted(p for p in images.glob("*/*") if p.is_file() and p.suffix.lower() in _EXTENSIONS)
-    if not files:  # a flat folder (e.g. group photos): each photo its own identity
-        files = sorted(p for p in images.glob("*") if p.is_file() and p.suffix.lower() in _EXTENSIONS)
+    if not images.is_dir():
+        raise FacegateError(f"{root} is a file; give the folder that holds <identity>/<photo>.", code="invalid_input")
+
+    def photos(pattern: str) -> list[Path]:
+        return sorted(
+            p for p in images.glob(pattern)
+            if p.is_file() and not p.name.startswith(".") and p.suffix.lower() not in _NOT_PHOTOS
+        )
+
+    files = photos("*/*") or photos("*")  # a flat folder (e.g. group photos): each photo its own identity
     if not files:
         raise FacegateError(f"No photos found under {images}/<identity>/.", code="invalid_input")
     return images, files
@@ -64,7 +76,7 @@ def dataset_files(root: Path) -> tuple[Path, list[Path]]:
 def _wilson(successes: int, total: int, z: float = 1.96) -> tuple[float, float]:
     """95 % Wilson interval for a proportion (pairs treated as independent: a lower bound on the true width)."""
     if total == 0:
-        return (math.nan, math.nan)
+        return (None, None)  # type: ignore[return-value]
     p = successes / total
     centre = (p + z * z / (2 * total)) / (1 + z * z / total)
     half = z * math.sqrt(p * (1 - p) / total + z * z / (4 * total * total)) / (1 + z * z / total)
@@ -79,7 +91,7 @@ def _verification(pairs: PairScores) -> dict[str, Any]:
         found = round(tar * pairs.genuine_pairs)
         rows[_label(fmr)] = {
             # Fewer than 10 expected impostor pairs above the threshold: the rate cannot be measured.
-            "measurable": pairs.impostor_pairs * fmr >= 10 and pairs.genuine_pairs > 0,
+            "measurable": bool(pairs.impostor_pairs * fmr >= 10 and pairs.genuine_pairs > 0),
             "threshold": round(threshold, 4),
             "measured_fmr": pairs.fmr_at(threshold),
             "impostor_pairs_above": int(round(pairs.fmr_at(threshold) * pairs.impostor_pairs)),
@@ -128,7 +140,15 @@ def _plots(pairs: PairScores, thresholds: dict[str, Any]) -> dict[str, bytes]:
         fmr = np.cumsum(pairs.impostor[::-1])[::-1] / max(1, pairs.impostor_pairs)
         fnmr = np.concatenate([[0.0], np.cumsum(pairs.genuine)[:-1]]) / max(1, pairs.genuine_pairs)
         keep = (fmr > 0) & (fnmr > 0)
+        if not keep.any():
+            ax.text(0.5, 0.5, "No errors to plot: no genuine pairs, or genuine and impostor scores do not overlap",
+                    ha="center", va="center", transform=ax.transAxes, fontsize=9, wrap=True)
+            ax.set_axis_off()
+            return
         ax.loglog(fmr[keep], fnmr[keep], color="tab:blue")
+        limit = 10 / max(1, pairs.impostor_pairs)
+        ax.axvspan(fmr[keep].min(), limit, color="grey", alpha=0.15, label="not measurable (< 10 impostor pairs)")
+        ax.legend(loc="upper right", fontsize=8)
         for name, row in thresholds.items():
             ax.plot(row["measured_fmr"], row["fnmr"], "o", color="black", markersize=3)
             ax.annotate(f"FMR {name}: FNMR {row['fnmr']:.4f}", (row["measured_fmr"], row["fnmr"]), fontsize=7,
@@ -152,6 +172,11 @@ def evaluate(
 ) -> dict[str, Any]:
     started = time.perf_counter()
     images, files = dataset_files(dataset)
+    _prepare(out_dir)  # fail now, not after minutes of work
+    if calibrate_to is not None:  # the same check runs again on what was actually acquired
+        counts = Counter(p.parent.name for p in files).values()
+        genuine = sum(n * (n - 1) // 2 for n in counts)
+        _check_calibration(PairScores(np.array([genuine]), np.array([len(files) * (len(files) - 1) // 2 - genuine])), len(counts))
     done = [0]
 
     def tick() -> None:
@@ -189,8 +214,8 @@ def evaluate(
         "impostor_pairs": pairs.impostor_pairs,
         "tar_at_far": {name: (row["tar"] if row["measurable"] else None) for name, row in verify.items()},
         "verification": verify,
-        "eer": round(eer, 5),
-        "eer_threshold": round(eer_threshold, 4),
+        "eer": round(eer, 5) if pairs.genuine_pairs and pairs.impostor_pairs else None,
+        "eer_threshold": round(eer_threshold, 4) if pairs.genuine_pairs and pairs.impostor_pairs else None,
     }
     pairs_file = dataset / "pairs.txt"
     if pairs_file.is_file():
@@ -206,25 +231,49 @@ def evaluate(
         result["lfw_10fold_ci95"] = [round(tenfold.accuracy - 1.96 * tenfold.standard_error, 4),
                                      round(tenfold.accuracy + 1.96 * tenfold.standard_error, 4)]
         result["lfw_10fold_folds"] = [round(a, 4) for a in tenfold.fold_accuracies]
-    sizes = tuple(n for n in (100, 1000, 5000) if n <= len(identities))
-    result["identification"] = identification_curve(vectors[ok], labels[ok], sizes=sizes or (len(identities) // 2,), seed=seed)
-    result["multi_photo_templates"] = multi_template_study(vectors[ok], labels[ok], size=min(100, max(2, len(identities) // 4)), seed=seed)
+    sizes = tuple(n for n in (100, 1000, 5000) if n <= len(identities) // 2) or (len(identities) // 2,)
+    result["identification"] = identification_curve(vectors[ok], labels[ok], sizes=sizes, seed=seed) if sizes[0] >= 2 else []
+    result["multi_photo_templates"] = multi_template_study(vectors[ok], labels[ok], size=max(2, min(100, len(identities) // 4)), seed=seed)
+    points = None
     if calibrate_to is not None:
+        _check_calibration(pairs, len(identities))
         points = calibrate_points(vectors[ok], labels[ok], model=engine.template_model, dataset=dataset.name, seed=seed)
-        calibrate_to.parent.mkdir(parents=True, exist_ok=True)
-        calibrate_to.write_text(json.dumps(points, indent=2) + "\n")
         result["operating_points_file"] = str(calibrate_to)
         result["operating_points_version"] = points["version"]
     result["seconds"] = round(time.perf_counter() - started, 1)
 
-    out_dir.mkdir(parents=True, exist_ok=True)
     plots = _plots(pairs, {k: verify[k] for k in ("1e-3", "1e-4", "1e-5") if verify[k]["measurable"]})
     for name, png in plots.items():
         (out_dir / name).write_bytes(png)
-    (out_dir / "report.json").write_text(json.dumps(result, indent=2) + "\n")
+    (out_dir / "report.json").write_text(json.dumps(result, indent=2, allow_nan=False) + "\n")
     (out_dir / "report.html").write_text(_html(result, plots))
     result["report"] = str(out_dir / "report.html")
+    if points is not None and calibrate_to is not None:  # last: only a complete run changes the gates
+        calibrate_to.parent.mkdir(parents=True, exist_ok=True)
+        calibrate_to.write_text(json.dumps(points, indent=2) + "\n")
     return result
+
+
+def _check_calibration(pairs: PairScores, identities: int) -> None:
+    """Refuse to calibrate from data too small to measure the points the gates use."""
+    if pairs.impostor_pairs < MIN_CALIBRATION_IMPOSTOR_PAIRS or identities < MIN_CALIBRATION_IDENTITIES:
+        raise FacegateError(
+            f"Too little data to calibrate: {pairs.impostor_pairs:,} impostor pairs and {identities:,} people; "
+            f"need at least {MIN_CALIBRATION_IMPOSTOR_PAIRS:,} pairs (to measure FMR 1e-5) and "
+            f"{MIN_CALIBRATION_IDENTITIES} people (for gate galleries of 200 with outsiders). "
+            "Nothing was written; the gates keep their thresholds.",
+            code="insufficient_data",
+        )
+
+
+def _prepare(out_dir: Path) -> None:
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        probe = out_dir / ".facegate-write-test"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as exc:
+        raise FacegateError(f"Cannot write the report to {out_dir}: {exc.strerror or exc}.", code="invalid_input") from exc
 
 
 def _html(r: dict[str, Any], plots: dict[str, bytes]) -> str:
@@ -236,14 +285,18 @@ def _html(r: dict[str, Any], plots: dict[str, bytes]) -> str:
         return "<table><tr>" + "".join(f"<th>{html.escape(h)}</th>" for h in head) + "</tr>" + cells + "</table>"
 
     verify_rows = [[k, v["threshold"], f"{v['measured_fmr']:.2e}", v["tar"], v["fnmr"], f"{v['tar_ci95'][0]} – {v['tar_ci95'][1]}"]
-                   if v["measurable"] else [k, "–", "–", "not measurable: too few impostor pairs", "–", "–"]
+                   if v["measurable"] else [k, "–", "–", "not measurable", "–", "–"]
                    for k, v in r["verification"].items()]
     ident_rows = []
     for row in r["identification"]:
         for target, cell in row["fnir_at_fpir"].items():
-            ident_rows.append([row["gallery_size"], target, cell["threshold"], cell["fnir"], row["rank1"], row["mated_searches"], row["nonmated_searches"]])
+            measured = [f"{cell['fpir']:.2e}", cell["threshold"], cell["fnir"]] if cell else ["not measurable", "–", "–"]
+            ident_rows.append([row["gallery_size"], target, *measured, row["rank1"], row["mated_searches"], row["nonmated_searches"]])
     multi = r["multi_photo_templates"]
-    multi_rows = [[rule, multi[rule]["threshold_at_fpir_1e-3"], multi[rule]["fnir"]] for rule in ("single", "best", "mean") if rule in multi]
+    multi_rows = [
+        [rule, multi[rule]["threshold_at_fpir_1e-3"], multi[rule]["fnir"]] if multi[rule] else [rule, "not measurable", "–"]
+        for rule in ("single", "best", "mean") if rule in multi
+    ]
     lfw = ""
     if "lfw_10fold_accuracy" in r:
         lfw = (f"<p>LFW View 2, 10 folds: accuracy <b>{r['lfw_10fold_accuracy']:.4f}</b> "
@@ -259,18 +312,19 @@ th{{background:#f4f4f4}}img{{max-width:100%;border:1px solid #eee}}</style></hea
 Model {html.escape(r['model'])}. Seed {r['seed']}. {r['created_at']}; {r['seconds']} s.</p>
 <h2>Acquisition and enrollment</h2>
 <p>Failure to acquire (no usable face): <b>{r['fta_rate']:.4%}</b>.
-Photos an enrollment kiosk would refuse: {r['fte_rate_photos']:.2%} {html.escape(str(r['fte_reasons']))};
+Photos an enrollment kiosk would refuse: {r['fte_rate_photos']:.2%} ({html.escape(", ".join(f"{k}: {v}" for k, v in r['fte_reasons'].items()) or "none")});
 people with no acceptable photo (failure to enroll): {r['fte_rate_identities']:.2%}.</p>
 <details><summary>Files without a usable face</summary><ul>{fta}</ul></details>
 <h2>1:1 verification</h2>
-<p>{r['genuine_pairs']:,} genuine and {r['impostor_pairs']:,} impostor pairs; EER {r['eer']:.4%} at {r['eer_threshold']}.</p>
+<p>{r['genuine_pairs']:,} genuine and {r['impostor_pairs']:,} impostor pairs; {"EER " + format(r['eer'], '.4%') + " at " + str(r['eer_threshold']) if r['eer'] is not None else "no EER: there are no genuine pairs (each person has one photo)"}.
+Rows marked not measurable would rest on fewer than 10 expected impostor pairs (or no genuine pairs).</p>
 {lfw}
 {table(["target FMR", "threshold", "measured FMR", "TAR", "FNMR", "TAR 95 % CI"], verify_rows)}
 <p>The confidence intervals treat pairs as independent; pairs sharing a photo are not, so the true uncertainty is wider.</p>
 {img("det.png")}
 {img("scores.png")}
 <h2>1:N open-set identification</h2>
-{table(["gallery size", "FPIR", "threshold", "FNIR", "rank-1", "mated searches", "non-mated searches"], ident_rows)}
+{table(["gallery size", "target FPIR", "measured FPIR", "threshold", "FNIR", "rank-1", "mated searches", "non-mated searches"], ident_rows) if ident_rows else "<p>Not measurable: too few people with a second photo.</p>"}
 <h2>Several photos per person</h2>
 <p>Gallery of {multi.get('gallery_size')} people enrolled with {multi.get('enrolled_photos')} photos each (single: only the first), FNIR at FPIR 1e-3:</p>
 {table(["rule", "threshold", "FNIR"], multi_rows)}
