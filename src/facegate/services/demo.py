@@ -59,25 +59,24 @@ def _lfw(settings: Settings) -> Path:
 
 
 def run_demo(*, passengers: int = 300, seed: int = 7, data_dir: Path | None = None, progress: bool = True) -> dict[str, Any]:
-    rng = random.Random(seed)
+    """Run the demo on a fresh store in ``data_dir``, or in a temporary folder deleted afterwards."""
     base = load_settings()
+    if data_dir is None:
+        with tempfile.TemporaryDirectory(prefix="facegate-demo-") as tmp:
+            return _run(base, Path(tmp), passengers, seed, progress, keep=False)
+    data_dir.mkdir(parents=True, exist_ok=True)
+    return _run(base, data_dir, passengers, seed, progress, keep=True)
+
+
+def _run(base: Settings, workdir: Path, passengers: int, seed: int, progress: bool, keep: bool) -> dict[str, Any]:
+    rng = random.Random(seed)
     lfw = _lfw(base)
-    folders = sorted(p for p in lfw.iterdir() if p.is_dir())
-    photos = {p.name: sorted(p.glob("*.jpg")) for p in folders}
+    photos = {p.name: sorted(p.glob("*.jpg")) for p in sorted(lfw.iterdir()) if p.is_dir()}
     multi = [name for name, files in photos.items() if len(files) >= 2]
     single = [name for name, files in photos.items() if len(files) == 1]
     chosen = rng.sample(multi, min(passengers, len(multi)))
     strangers = rng.sample(single, min(passengers, len(single)))
 
-    if data_dir is None:  # a throw-away store: removed with everything in it
-        with tempfile.TemporaryDirectory(prefix="facegate-demo-") as tmp:
-            return _run(base, Path(tmp), rng, chosen, strangers, photos, passengers, progress, keep=False)
-    data_dir.mkdir(parents=True, exist_ok=True)
-    return _run(base, data_dir, rng, chosen, strangers, photos, passengers, progress, keep=True)
-
-
-def _run(base: Settings, workdir: Path, rng: random.Random, chosen: list[str], strangers: list[str],  # noqa: PLR0913
-         photos: dict[str, list[Path]], passengers: int, progress: bool, keep: bool) -> dict[str, Any]:
     settings = base.model_copy(update={"data_dir": workdir, "database_url": f"sqlite:///{workdir / 'demo.db'}", "secret_key": None})
     app = Facegate(settings, actor="demo")
     show = _Progress(progress)
