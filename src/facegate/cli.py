@@ -307,6 +307,30 @@ def gate_verify(
     _run(as_json, action, render)
 
 
+@gate_app.command("events")
+def gate_events(
+    site: Annotated[Optional[str], typer.Option(help="Only this station/airport.")] = None,
+    limit: int = typer.Option(50, min=1, max=1000),
+    as_json: JsonFlag = False,
+) -> None:
+    """Recent gate decisions, newest first."""
+    from .services.audit import recent_decisions
+
+    def render(result: dict[str, Any]) -> None:
+        for e in result["events"]:
+            out.print(escape(f"{e['at']}  {e['site']}/{e['gate']}  {e['outcome']:<6} {e['reason']:<24} score {e['score']}"))
+
+    _run(as_json, lambda: {"events": recent_decisions(_facegate(), site, limit)}, render)
+
+
+@app.command("audit-verify")
+def audit_verify(as_json: JsonFlag = False) -> None:
+    """Check that the audit log's hash chain is intact."""
+    from .services.audit import verify_audit
+
+    _run(as_json, lambda: verify_audit(_facegate()))
+
+
 @app.command()
 def compare(first: Path, second: Path, as_json: JsonFlag = False) -> None:
     """Are two photos the same person? (1:1 at FMR 1e-4)"""

@@ -139,3 +139,13 @@ def test_two_gates_at_once_board_one_booking_once(station):
         events = list(uow.session.scalars(select(GateEvent)))
         boarded = [r for r in uow.session.scalars(select(BookingRow)) if r.status == "boarded"]
     assert len(events) == 2 and len(boarded) == 1
+
+
+def test_staff_see_recent_decisions_and_the_audit_chain_holds(station):
+    from facegate.services.audit import recent_decisions, verify_audit
+
+    at_gate(station, "Colin_Powell", 4)
+    at_gate(station, "George_W_Bush", 1)
+    events = recent_decisions(station.app, "gmr", 10)
+    assert [e["reason"] for e in events] == ["no_match", "valid_booking"]
+    assert verify_audit(station.app)["intact"] is True
