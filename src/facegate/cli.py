@@ -89,10 +89,6 @@ def _parse_time(value: str | None, tz: str) -> datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=ZoneInfo(tz))
 
 
-def _photo(path: Path) -> Path:
-    return path  # imaging reads and checks it; kept as a path so errors name the file
-
-
 # -- enrollment and persons -----------------------------------------------------
 
 
@@ -108,7 +104,7 @@ def enroll(
     """Enroll a passenger (NIK, name, photos, consent)."""
     from .services.enrollment import enroll as do_enroll
 
-    _run(as_json, lambda: do_enroll(_facegate(), nik, name, [_photo(p) for p in photos], operator=operator, consent=consent).summary())
+    _run(as_json, lambda: do_enroll(_facegate(), nik, name, list(photos), operator=operator, consent=consent).summary())
 
 
 @persons_app.command("show")
@@ -162,7 +158,7 @@ def persons_add_photos(person_id: str, photos: Annotated[list[Path], typer.Argum
     """Add photos (templates) to an enrolled person."""
     from .services.enrollment import add_photos
 
-    _run(as_json, lambda: add_photos(_facegate(), person_id, [_photo(p) for p in photos]).summary())
+    _run(as_json, lambda: add_photos(_facegate(), person_id, list(photos)).summary())
 
 
 @persons_app.command("consent")
@@ -293,7 +289,7 @@ def gate_verify(
     def action() -> dict[str, Any]:
         fg = _facegate()
         when = _parse_time(at, fg.settings.timezone) or datetime.now(ZoneInfo(fg.settings.timezone))
-        return decide(fg, _photo(photo), site=site, gate=gate, at=when, booking_id=booking).to_dict()
+        return decide(fg, photo, site=site, gate=gate, at=when, booking_id=booking).to_dict()
 
     def render(r: dict[str, Any]) -> None:
         colour = "green" if r["outcome"] == "open" else "red"
@@ -336,7 +332,7 @@ def compare(first: Path, second: Path, as_json: JsonFlag = False) -> None:
     """Are two photos the same person? (1:1 at FMR 1e-4)"""
     from .services.recognition import compare as do_compare
 
-    _run(as_json, lambda: do_compare(_facegate(), _photo(first), _photo(second)))
+    _run(as_json, lambda: do_compare(_facegate(), first, second))
 
 
 @app.command()
@@ -344,7 +340,7 @@ def identify(photo: Path, top_k: int = typer.Option(5, min=1, max=50), as_json: 
     """Who is this? 1:N over all enrolled persons, 'unknown' below threshold."""
     from .services.recognition import identify as do_identify
 
-    _run(as_json, lambda: do_identify(_facegate(), _photo(photo), top_k))
+    _run(as_json, lambda: do_identify(_facegate(), photo, top_k))
 
 
 # -- evaluation --------------------------------------------------------------------

@@ -10,11 +10,17 @@ import getpass
 import threading
 from functools import cached_property
 
+from os import PathLike
 from typing import TYPE_CHECKING
+
+import numpy as np
 
 from ..config import Settings, load_settings
 from ..errors import ConfigurationError
 from ..matching.operating_points import OperatingPoints
+
+#: What a photo may arrive as: encoded bytes, a file path, or an RGB array.
+ImageSource = bytes | str | PathLike[str] | np.ndarray
 
 if TYPE_CHECKING:  # imported on first use: a command that needs no store does not pay for SQLAlchemy
     from ..store.unit_of_work import Store
@@ -81,11 +87,12 @@ class Facegate:
 
         return GalleryCache()
 
-    def load_image(self, source: object):  # type: ignore[no-untyped-def]
+    def load_image(self, source: ImageSource) -> np.ndarray:
+        """An upright RGB image under this installation's size limits (see :mod:`facegate.imaging`)."""
         from ..imaging import load_image
 
         s = self.settings
-        return load_image(source, max_pixels=s.max_image_pixels, max_bytes=s.max_image_bytes, max_side=s.working_max_side)  # type: ignore[arg-type]
+        return load_image(source, max_pixels=s.max_image_pixels, max_bytes=s.max_image_bytes, max_side=s.working_max_side)
 
     def close(self) -> None:
         if "store" in self.__dict__:

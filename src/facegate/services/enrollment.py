@@ -11,22 +11,18 @@ from collections.abc import Sequence
 from os import PathLike
 from pathlib import Path
 
-import numpy as np
-
 from ..domain import fields
 from ..domain.nik import Nik
 from ..domain.person import Person
 from ..errors import DuplicateFace, DuplicateNik, FacegateError, InvalidInput, NoConsent
 from ..matching.gallery import Gallery
 from ..store.unit_of_work import UnitOfWork
-from .context import Facegate
+from .context import Facegate, ImageSource
 from .faces import Capture, capture_for_enrollment
 
 __all__ = ["enroll", "add_photos", "PhotoSource"]
 
-#: A photo as bytes, a path or an RGB array: whatever ``imaging.load_image`` takes.
-PhotoSource = bytes | str | PathLike[str] | np.ndarray
-
+PhotoSource = ImageSource
 
 def _check_photos(app: Facegate, photos: Sequence[PhotoSource]) -> list[Capture]:
     if not photos:
