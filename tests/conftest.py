@@ -96,6 +96,6 @@ def settings(tmp_path: Path, datasets: Path, database_url: str | None) -> Settin
 @pytest.fixture
 def app(settings: Settings, engine: FaceEngine):
     facegate = Facegate(settings, actor="test")
-    facegate.__dict__["_engine"] = engine  # share the loaded models between tests
+    facegate.shared_engine(engine)  # share the loaded models between tests
     yield facegate
     facegate.close()

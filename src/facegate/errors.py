@@ -28,6 +28,7 @@ __all__ = [
     "DuplicateNik",
     "DuplicateFace",
     "NoConsent",
+    "NotAuthenticated",
     "NotAuthorized",
     "ModelUnavailable",
     "ConfigurationError",
@@ -127,7 +128,15 @@ class NoConsent(FacegateError):
     code = "no_consent"
 
 
+class NotAuthenticated(FacegateError):
+    """No API key, or one that is unknown, malformed or revoked."""
+
+    code = "not_authenticated"
+
+
 class NotAuthorized(FacegateError):
+    """A known caller asking for something its role or gate does not allow."""
+
     code = "not_authorized"
 
 

@@ -6,6 +6,7 @@ the use cases in this package. The face models load on first use.
 
 from __future__ import annotations
 
+import copy
 import getpass
 import threading
 from functools import cached_property
@@ -16,6 +17,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..config import Settings, load_settings
+from ..domain.access import Principal
 from ..errors import ConfigurationError
 from ..matching.operating_points import OperatingPoints
 
@@ -34,7 +36,18 @@ class Facegate:
     def __init__(self, settings: Settings | None = None, *, actor: str | None = None) -> None:
         self.settings = settings or load_settings()
         self.actor = actor or f"cli:{getpass.getuser()}"
+        #: Who is asking: None is the local administrator (the CLI on the server), who may do everything.
+        self.principal: Principal | None = None
         self._engine_lock = threading.Lock()
+        self._engines: list[FaceEngine] = []  # shared by views
+
+    def acting_as(self, principal: Principal) -> Facegate:
+        """A view of this application for one API caller: same store, models and caches, scoped rights."""
+        self.store, self.points, self.galleries  # noqa: B018 -- open shared resources before the copy shares them
+        view = copy.copy(self)
+        view.principal = principal
+        view.actor = principal.actor
+        return view
 
     @cached_property
     def store(self) -> Store:
@@ -68,12 +81,22 @@ class Facegate:
 
     @property
     def engine(self) -> FaceEngine:
+        return self.shared_engine()
+
+    def shared_engine(self, engine: FaceEngine | None = None) -> FaceEngine:
+        """The face engine, loaded once and shared with every :meth:`acting_as` view (or set to ``engine``)."""
         with self._engine_lock:  # two threads must not both load the models
-            if "_engine" not in self.__dict__:
+            if engine is not None:
+                self._engines[:] = [engine]
+            if not self._engines:
                 from ..vision.engine import FaceEngine
 
-                self.__dict__["_engine"] = FaceEngine(self.settings.model_dir)
-            return self.__dict__["_engine"]
+                self._engines.append(FaceEngine(self.settings.model_dir))
+            return self._engines[0]
+
+    @property
+    def engine_loaded(self) -> bool:
+        return bool(self._engines)
 
     @cached_property
     def points(self) -> OperatingPoints:

@@ -12,11 +12,13 @@ from os import PathLike
 from pathlib import Path
 
 from ..domain import fields
+from ..domain.access import Permission
 from ..domain.nik import Nik
 from ..domain.person import Person
 from ..errors import DuplicateFace, DuplicateNik, FacegateError, InvalidInput, NoConsent
-from ..matching.gallery import Gallery
+from ..matching.gallery import Gallery, cosine
 from ..store.unit_of_work import UnitOfWork
+from .access import authorize, check_person
 from .context import Facegate, ImageSource
 from .faces import Capture, capture_for_enrollment
 
@@ -58,7 +60,18 @@ def _refuse_duplicate_face(app: Facegate, uow: UnitOfWork, captures: list[Captur
             )
 
 
-def enroll(app: Facegate, nik: str, name: str, photos: Sequence[PhotoSource], *, operator: str, consent: bool) -> Person:
+def enroll(
+    app: Facegate, nik: str, name: str, photos: Sequence[PhotoSource], *, operator: str | None = None, consent: bool
+) -> Person:
+    """Enroll a new passenger for ``operator`` (an API caller: its own operator).
+
+    A passenger already enrolled for another operator is not enrolled twice:
+    if the new photos match their face, this operator's consent is added and
+    the existing person is returned (``Person.consents`` shows it).
+    """
+    operator = authorize(app, Permission.ENROLL) or operator
+    if operator is None:
+        raise InvalidInput("Name the operator the passenger consents to.")
     parsed = Nik.parse(nik)
     name = fields.person_name(name)
     if not consent:
@@ -68,10 +81,9 @@ def enroll(app: Facegate, nik: str, name: str, photos: Sequence[PhotoSource], *,
     operator = fields.free_text(operator, "The operator")
     captures = _check_photos(app, photos)
     with app.store.transaction() as uow:
-        if uow.persons.id_for_nik(parsed) is not None:
-            raise DuplicateNik(
-                "A person with this NIK is already enrolled; use `persons add-photos` or `persons consent` instead."
-            )
+        existing = uow.persons.id_for_nik(parsed)
+        if existing is not None:
+            return _consent_for_another_operator(app, uow, existing, operator, captures)
         _refuse_duplicate_face(app, uow, captures, own_id=None)
         person_id = uow.persons.add(parsed, name, operator)
         for capture in captures:
@@ -82,10 +94,32 @@ def enroll(app: Facegate, nik: str, name: str, photos: Sequence[PhotoSource], *,
         return uow.persons.get(person_id)
 
 
+def _consent_for_another_operator(
+    app: Facegate, uow: UnitOfWork, person_id: str, operator: str, captures: list[Capture]
+) -> Person:
+    """The NIK is enrolled: add this operator's consent if the face proves it is the same passenger."""
+    if uow.persons.has_consent(person_id, operator):
+        raise DuplicateNik(
+            "A person with this NIK is already enrolled; use `persons add-photos` or `persons consent` instead."
+        )
+    enrolled = uow.persons.templates(app.engine.template_model, [person_id])
+    point = app.points.verify("1e-4")
+    best = max((cosine(c.vector, v) for c in captures for _, v in enrolled), default=-1.0)
+    if best < point.threshold:
+        uow.events.audit(app.actor, "enroll.refused_nik_face_mismatch", person_id, operator=operator, score=round(best, 4))
+        raise DuplicateNik("A person with this NIK is already enrolled, with a different face. Please see staff.")
+    uow.persons.grant_consent(person_id, operator)
+    uow.events.bump_revision()
+    uow.events.audit(app.actor, "person.consent", person_id, operator=operator, score=round(best, 4))
+    uow.session.flush()
+    return uow.persons.get(person_id)
+
+
 def add_photos(app: Facegate, person_id: str, photos: Sequence[PhotoSource]) -> Person:
+    authorize(app, Permission.ENROLL)
     captures = _check_photos(app, photos)
     with app.store.transaction() as uow:
-        uow.persons.get(person_id)  # NotFound if absent
+        check_person(app, uow, person_id)
         _refuse_duplicate_face(app, uow, captures, own_id=person_id)
         for capture in captures:
             uow.persons.add_template(person_id, app.engine.template_model, capture.vector, capture.quality.score)  # type: ignore[union-attr]

@@ -18,10 +18,13 @@ from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+from ..domain.access import Permission
 from ..domain.boarding import REASON_MESSAGES, BoardingChoice, Outcome, Reason, choose_booking
 from ..domain import fields
+from ..errors import InvalidInput
 from ..matching.gallery import Gallery
 from ..matching.operating_points import OperatingPoint
+from .access import authorize, own_booking, own_gate
 from .context import Facegate
 from .faces import capture_at_gate
 
@@ -71,16 +74,25 @@ def decide(
     app: Facegate,
     frame: object,
     *,
-    site: str,
+    site: str | None = None,
     gate: str = "gate-1",
     at: datetime | None = None,
     booking_id: str | None = None,
 ) -> GateDecision:
+    """Decide at ``gate``. An API caller decides only at its own gate, whose site comes from the registry;
+    the local administrator may also name a site for an unregistered gate."""
+    authorize(app, Permission.DECIDE)
     engine = app.engine  # loads the models on first use; not part of the decision's latency
     started = time.perf_counter()
     at = fields.moment(at or datetime.now(timezone.utc), "The decision time")
-    site = fields.code(site, "The site code", 16, upper=True)
     gate = fields.code(gate, "The gate id", 64)
+    site = fields.code(site, "The site code", 16, upper=True) if site is not None else None
+    if site is None or app.principal is not None:
+        with app.store.transaction() as uow:
+            registered = own_gate(app, uow, gate).site
+        if site is not None and site != registered:
+            raise InvalidInput(f"Gate {gate} is at site {registered}, not {site}.")
+        site = registered
     image = app.load_image(frame)
     capture = capture_at_gate(engine, image)
     model = engine.template_model
@@ -88,7 +100,7 @@ def decide(
 
     with app.store.transaction() as uow:
         if booking_id is not None:
-            booking, pseudonym = uow.manifests.booking(booking_id)
+            booking, pseudonym = own_booking(app, uow, booking_id)
             owner = uow.persons.id_for_pseudonym(pseudonym) if pseudonym else None
             if owner and not uow.persons.has_consent(owner, booking.departure.operator):
                 owner = None

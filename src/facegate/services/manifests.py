@@ -10,13 +10,19 @@ from pathlib import Path
 from sqlalchemy.exc import IntegrityError
 
 from ..domain import fields
+from ..domain.access import Permission
 from ..domain.manifest import Departure
 from ..domain.nik import Nik
 from ..errors import Conflict, FacegateError, InvalidInput
 from ..store.manifests import BookingInput
+from .access import authorize, own_booking, own_departure
 from .context import Facegate
+from .tenancy import ensure_site
 
-__all__ = ["add_departure", "list_departures", "import_bookings", "list_bookings", "cancel_booking", "BOOKING_COLUMNS"]
+__all__ = [
+    "add_departure", "get_departure", "list_departures", "import_bookings", "upsert_bookings", "list_bookings",
+    "cancel_booking", "BOOKING_COLUMNS",
+]
 
 BOOKING_COLUMNS = ("departure_id", "booking_ref", "nik", "seat")
 MAX_BOARDING_MINUTES = 24 * 60
@@ -25,14 +31,21 @@ MAX_BOARDING_MINUTES = 24 * 60
 def add_departure(
     app: Facegate,
     *,
-    operator: str,
+    operator: str | None = None,
     service_number: str,
     origin_site: str,
     scheduled_at: datetime,
     boarding_opens_minutes: int = 60,
     boarding_closes_minutes: int = 5,
 ) -> Departure:
-    """A departure whose boarding window runs from ``opens`` to ``closes`` minutes before it leaves."""
+    """A departure whose boarding window runs from ``opens`` to ``closes`` minutes before it leaves.
+
+    An API caller schedules for its own operator at its own sites; the local
+    administrator may name a new site, which then belongs to ``operator``.
+    """
+    operator = authorize(app, Permission.MANIFEST) or operator
+    if operator is None:
+        raise InvalidInput("Name the operator that runs the departure.")
     fields.moment(scheduled_at, "The departure time")
     if not 0 <= boarding_closes_minutes < boarding_opens_minutes <= MAX_BOARDING_MINUTES:
         raise InvalidInput(
@@ -49,24 +62,28 @@ def add_departure(
         boarding_closes_at=scheduled_at - timedelta(minutes=boarding_closes_minutes),
     )
     with app.store.transaction() as uow:
+        ensure_site(app, uow, departure.origin_site, departure.operator)
         created = uow.manifests.add_departure(departure)
         uow.events.bump_revision()
         uow.events.audit(app.actor, "departure.add", created.id, service=created.service_number, site=created.origin_site)
     return created
 
 
-def list_departures(app: Facegate, site: str | None = None) -> list[Departure]:
+def get_departure(app: Facegate, departure_id: str) -> Departure:
+    authorize(app, Permission.MANIFEST)
     with app.store.transaction() as uow:
-        return uow.manifests.departures(site.upper() if site else None)
+        return own_departure(app, uow, departure_id)
+
+
+def list_departures(app: Facegate, site: str | None = None) -> list[Departure]:
+    operator = authorize(app, Permission.MANIFEST)
+    with app.store.transaction() as uow:
+        return uow.manifests.departures(site.upper() if site else None, operator)
 
 
 def import_bookings(app: Facegate, source: Path | str) -> dict[str, int]:
-    """Import a CSV with columns departure_id, booking_ref, nik, seat.
-
-    Every row is checked first; if any row is wrong nothing is imported and the
-    error lists each bad row by line number. Re-importing the same file changes
-    nothing (bookings are keyed by departure + booking_ref).
-    """
+    """Import a CSV with columns departure_id, booking_ref, nik, seat (see :func:`upsert_bookings`)."""
+    authorize(app, Permission.MANIFEST)
     try:
         reader = csv.DictReader(io.StringIO(_read_text(source)))
         header, records = reader.fieldnames or [], list(reader)
@@ -78,8 +95,21 @@ def import_bookings(app: Facegate, source: Path | str) -> dict[str, int]:
             f"The CSV lacks column(s) {', '.join(missing)}; expected header: {','.join(BOOKING_COLUMNS)}.",
             code="invalid_manifest",
         )
+    return upsert_bookings(app, records, first_line=2, unit="line")
+
+
+def upsert_bookings(
+    app: Facegate, records: list[dict[str, str]], *, first_line: int = 1, unit: str = "row"
+) -> dict[str, int]:
+    """Create or update bookings, each a dict with departure_id, booking_ref, nik, seat.
+
+    Every row is checked first; if any row is wrong nothing is written and the
+    error lists each bad row by number. Sending the same rows again changes
+    nothing (bookings are keyed by departure + booking_ref).
+    """
+    operator = authorize(app, Permission.MANIFEST)
     with app.store.transaction() as uow:  # a short read; the checks below hold no lock
-        known = {d.id for d in uow.manifests.departures()}
+        known = {d.id for d in uow.manifests.departures(operator=operator)}
         existing = uow.manifests.booking_index(known)
     keys = app.store.keys
     by_ref = {(b.departure_id, b.reference): b for b in existing}
@@ -88,7 +118,7 @@ def import_bookings(app: Facegate, source: Path | str) -> dict[str, int]:
     problems: list[str] = []
     refs_seen: set[tuple[str, str]] = set()
     passengers_seen: set[tuple[str, str]] = set()
-    for line, row in enumerate(records, start=2):
+    for line, row in enumerate(records, start=first_line):
         try:
             if None in row:
                 raise InvalidInput(f"{len(row[None])} value(s) more than the header has columns")  # type: ignore[index]
@@ -99,16 +129,16 @@ def import_bookings(app: Facegate, source: Path | str) -> dict[str, int]:
             seat = fields.code(row.get("seat") or "", "seat", 16)
             pseudonym = keys.pseudonym(Nik.parse(row.get("nik") or "").value)
         except FacegateError as exc:
-            problems.append(f"line {line}: {exc.message}")
+            problems.append(f"{unit} {line}: {exc.message}")
             continue
         booked = by_passenger.get((departure_id, pseudonym))
         before = by_ref.get((departure_id, ref))
         if (departure_id, ref) in refs_seen:
-            problems.append(f"line {line}: booking_ref {ref!r} appears twice for this departure")
+            problems.append(f"{unit} {line}: booking_ref {ref!r} appears twice for this departure")
         elif (departure_id, pseudonym) in passengers_seen or (booked and booked.reference != ref):
-            problems.append(f"line {line}: this passenger already has a booking on this departure")
+            problems.append(f"{unit} {line}: this passenger already has a booking on this departure")
         elif before and before.status != "booked" and (before.passenger_pseudonym, before.seat) != (pseudonym, seat):
-            problems.append(f"line {line}: booking {ref!r} is already {before.status} and cannot be changed")
+            problems.append(f"{unit} {line}: booking {ref!r} is already {before.status} and cannot be changed")
         else:
             refs_seen.add((departure_id, ref))
             passengers_seen.add((departure_id, pseudonym))
@@ -131,8 +161,9 @@ def import_bookings(app: Facegate, source: Path | str) -> dict[str, int]:
 
 def list_bookings(app: Facegate, departure_id: str) -> list[dict[str, object]]:
     """A departure's bookings, for staff: reference, seat, status; no passenger data."""
+    authorize(app, Permission.MANIFEST)
     with app.store.transaction() as uow:
-        uow.manifests.departure(departure_id)  # NotFound if absent
+        own_departure(app, uow, departure_id)
         return [
             {
                 "booking_id": row.id,
@@ -148,8 +179,9 @@ def list_bookings(app: Facegate, departure_id: str) -> list[dict[str, object]]:
 
 
 def cancel_booking(app: Facegate, booking_id: str) -> dict[str, str]:
+    authorize(app, Permission.MANIFEST)
     with app.store.transaction() as uow:
-        booking, _ = uow.manifests.booking(booking_id)  # NotFound if absent
+        booking, _ = own_booking(app, uow, booking_id)
         if not uow.manifests.cancel(booking_id):
             raise Conflict(f"Booking {booking_id} is {booking.status.value}; only an unused booking can be cancelled.")
         uow.events.bump_revision()

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..matching.gallery import Gallery, cosine
-from .context import Facegate
+from ..domain.access import Permission
 from ..errors import NoFace
+from ..matching.gallery import Gallery, cosine
+from .access import authorize
+from .context import Facegate
 from .faces import Capture, capture_at_gate
 
 __all__ = ["compare", "identify"]
@@ -21,6 +23,7 @@ def _capture(app: Facegate, photo: object) -> Capture:
 
 def compare(app: Facegate, first: object, second: object, fmr: str = "1e-4") -> dict[str, Any]:
     """Are the two photos the same person? At the calibrated 1:1 threshold."""
+    authorize(app, Permission.RECOGNISE)
     score = cosine(_capture(app, first).vector, _capture(app, second).vector)
     point = app.points.verify(fmr)
     return {
@@ -32,11 +35,14 @@ def compare(app: Facegate, first: object, second: object, fmr: str = "1e-4") -> 
 
 
 def identify(app: Facegate, photo: object, top_k: int = 5) -> dict[str, Any]:
-    """Search all enrolled persons; below the threshold for that many people the answer is 'unknown'."""
+    """Search enrolled persons (an operator: those who consented to it); below the threshold
+    for that many people the answer is 'unknown'."""
+    operator = authorize(app, Permission.RECOGNISE)
     capture = _capture(app, photo)
     vector = capture.vector
     with app.store.transaction() as uow:
-        gallery: Gallery[str] = Gallery(uow.persons.templates(app.engine.template_model))
+        scope = uow.persons.consented_to(operator) if operator is not None else None
+        gallery: Gallery[str] = Gallery(uow.persons.templates(app.engine.template_model, scope))
         point = app.points.gate(len(gallery))
         # Only people above the threshold are named: a list of the "closest
         # strangers" would disclose who is enrolled without identifying anyone.

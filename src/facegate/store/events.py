@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from .tables import AuditEntry, GateEvent, StoreState
+from .tables import AuditEntry, BookingRow, GateEvent, StoreState
 
 __all__ = ["EventRepository"]
 
@@ -32,10 +32,35 @@ class EventRepository:
         self._session.flush()
         return event.id
 
-    def gate_events(self, site: str | None = None, limit: int = 100) -> list[GateEvent]:
+    def gate_events(
+        self,
+        *,
+        site: str | None = None,
+        sites: set[str] | None = None,
+        gate: str | None = None,
+        departure_id: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        before_id: int | None = None,
+        limit: int = 100,
+    ) -> list[GateEvent]:
+        """Newest first; ``sites`` (if given) limits to those sites, e.g. one operator's."""
         query = select(GateEvent).order_by(GateEvent.id.desc()).limit(limit)
         if site:
             query = query.where(GateEvent.site == site)
+        if sites is not None:
+            query = query.where(GateEvent.site.in_(sites))
+        if gate:
+            query = query.where(GateEvent.gate == gate)
+        if departure_id:
+            booked = select(BookingRow.id).where(BookingRow.departure_id == departure_id)
+            query = query.where(GateEvent.booking_id.in_(booked))
+        if since:
+            query = query.where(GateEvent.at >= since)
+        if until:
+            query = query.where(GateEvent.at < until)
+        if before_id is not None:
+            query = query.where(GateEvent.id < before_id)
         return list(self._session.scalars(query))
 
     def gate_events_of(self, person_id: str) -> list[GateEvent]:

@@ -76,10 +76,12 @@ class ManifestRepository:
             raise NotFound(f"No departure with id {departure_id}.")
         return _departure(row)
 
-    def departures(self, site: str | None = None) -> list[Departure]:
+    def departures(self, site: str | None = None, operator: str | None = None) -> list[Departure]:
         query = select(DepartureRow).order_by(DepartureRow.scheduled_at)
         if site:
             query = query.where(DepartureRow.origin_site == site)
+        if operator is not None:
+            query = query.where(DepartureRow.operator == operator)
         return [_departure(row) for row in self._session.scalars(query)]
 
     # -- bookings ----------------------------------------------------------------

@@ -87,6 +87,18 @@ class PersonRepository:
         if not self.has_consent(person_id, operator):
             self._session.add(Consent(person_id=person_id, operator=operator, granted_at=_now()))
 
+    def withdraw_consent(self, person_id: str, operator: str) -> bool:
+        result = self._session.execute(delete(Consent).where(Consent.person_id == person_id, Consent.operator == operator))
+        return result.rowcount == 1
+
+    def consented_to(self, operator: str) -> list[str]:
+        """Ids of persons who consented to ``operator``."""
+        return list(self._session.scalars(select(Consent.person_id).where(Consent.operator == operator)))
+
+    def consent_count(self, person_id: str) -> int:
+        query = select(func.count()).select_from(Consent).where(Consent.person_id == person_id)
+        return int(self._session.scalar(query) or 0)
+
     def add_template(self, person_id: str, model: str, vector: np.ndarray, quality: float) -> str:
         template_id = uuid.uuid4().hex
         blob = np.asarray(vector, dtype="<f4").tobytes()

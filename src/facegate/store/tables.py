@@ -22,7 +22,10 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-__all__ = ["Base", "Person", "Consent", "Template", "DepartureRow", "BookingRow", "GateEvent", "AuditEntry", "StoreState"]
+__all__ = [
+    "Base", "Person", "Consent", "Template", "DepartureRow", "BookingRow", "GateEvent", "AuditEntry", "StoreState",
+    "OperatorRow", "SiteRow", "GateRow", "ApiKeyRow",
+]
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -159,3 +162,49 @@ class StoreState(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     revision: Mapped[int] = mapped_column(Integer, default=0)
     key_id: Mapped[str | None] = mapped_column(String(64))
+
+
+class OperatorRow(Base):
+    """A tenant: a railway or airport operator. Departures and consents name it by ``code``."""
+
+    __tablename__ = "operators"
+
+    code: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class SiteRow(Base):
+    """A station or airport, owned by one operator."""
+
+    __tablename__ = "sites"
+
+    code: Mapped[str] = mapped_column(String(32), primary_key=True)
+    operator: Mapped[str] = mapped_column(ForeignKey("operators.code"), index=True)
+    name: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class GateRow(Base):
+    """A boarding gate at a site."""
+
+    __tablename__ = "gates"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    site: Mapped[str] = mapped_column(ForeignKey("sites.code"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class ApiKeyRow(Base):
+    """An API key: one operator, one role (a gate key also one gate). Only a keyed hash of the secret is kept."""
+
+    __tablename__ = "api_keys"
+
+    id: Mapped[str] = mapped_column(String(16), primary_key=True)  # public part, shown in lists and audit
+    operator: Mapped[str] = mapped_column(ForeignKey("operators.code"), index=True)
+    role: Mapped[str] = mapped_column(String(16))
+    gate: Mapped[str | None] = mapped_column(ForeignKey("gates.id"))
+    label: Mapped[str] = mapped_column(String(64), default="")
+    secret_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

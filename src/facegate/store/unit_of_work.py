@@ -16,6 +16,7 @@ from .events import EventRepository
 from .manifests import ManifestRepository
 from .persons import PersonRepository
 from .tables import StoreState
+from .tenancy import TenancyRepository
 
 __all__ = ["Store", "UnitOfWork"]
 
@@ -26,6 +27,7 @@ class UnitOfWork:
         self.persons = PersonRepository(session, keys)
         self.manifests = ManifestRepository(session)
         self.events = EventRepository(session)
+        self.tenancy = TenancyRepository(session)
 
 
 class Store:
