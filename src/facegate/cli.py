@@ -33,10 +33,18 @@ persons_app = typer.Typer(help="Enrolled passengers: show, list, export, delete.
 departures_app = typer.Typer(help="Departures (trains, flights) and their boarding windows.", no_args_is_help=True)
 bookings_app = typer.Typer(help="Bookings from the operator's ticketing system.", no_args_is_help=True)
 gate_app = typer.Typer(help="Gate decisions.", no_args_is_help=True)
+operators_app = typer.Typer(help="Operators (tenants) and what they own.", no_args_is_help=True)
+sites_app = typer.Typer(help="Stations and airports, each owned by one operator.", no_args_is_help=True)
+gates_app = typer.Typer(help="Registered boarding gates (needed for gate API keys).", no_args_is_help=True)
+keys_app = typer.Typer(help="API keys: one operator, one role; shown once, stored hashed.", no_args_is_help=True)
 app.add_typer(persons_app, name="persons")
 app.add_typer(departures_app, name="departures")
 app.add_typer(bookings_app, name="bookings")
 app.add_typer(gate_app, name="gate")
+app.add_typer(operators_app, name="operators")
+app.add_typer(sites_app, name="sites")
+app.add_typer(gates_app, name="gates")
+app.add_typer(keys_app, name="keys")
 
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -277,7 +285,7 @@ def bookings_cancel(booking_id: str, as_json: JsonFlag = False) -> None:
 @gate_app.command("verify")
 def gate_verify(
     photo: Annotated[Path, typer.Argument(help="Camera frame.")],
-    site: Annotated[str, typer.Option(help="Station/airport code of this gate.")],
+    site: Annotated[Optional[str], typer.Option(help="Station/airport code of this gate (default: the registered gate's site).")] = None,
     gate: Annotated[str, typer.Option(help="Gate id.")] = "gate-1",
     at: Annotated[Optional[str], typer.Option(help="Decision time, ISO 8601 (default: now).")] = None,
     booking: Annotated[Optional[str], typer.Option(help="1:1 mode: the booking id from the scanned ticket.")] = None,
@@ -403,6 +411,129 @@ class _progress:
     def __exit__(self, *exc: object) -> None:
         if self.enabled:
             self._bar.stop()
+
+
+# -- tenancy, keys and the API server ---------------------------------------------------
+
+
+@operators_app.command("add")
+def operators_add(
+    code: Annotated[str, typer.Argument(help="Operator code, e.g. KAI.")],
+    name: Annotated[Optional[str], typer.Option(help="Full name.")] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Add an operator."""
+    from .services.tenancy import add_operator
+
+    _run(as_json, lambda: add_operator(_facegate(), code, name))
+
+
+@operators_app.command("list")
+def operators_list(as_json: JsonFlag = False) -> None:
+    """Operators with their sites and gates."""
+    from .services.tenancy import describe
+
+    def render(result: dict[str, Any]) -> None:
+        for o in result["operators"]:
+            out.print(escape(f"{o['operator']}  {o['name']}"))
+            for site in o["sites"]:
+                out.print(escape(f"  {site['site']}  {site['name']}  gates: {', '.join(site['gates']) or '-'}"))
+
+    _run(as_json, lambda: describe(_facegate()), render)
+
+
+@sites_app.command("add")
+def sites_add(
+    code: Annotated[str, typer.Argument(help="Station/airport code, e.g. GMR.")],
+    operator: Annotated[str, typer.Option(help="The operator that owns it.")],
+    name: Annotated[Optional[str], typer.Option(help="Full name, e.g. Gambir.")] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Add a site (station or airport) owned by an operator."""
+    from .services.tenancy import add_site
+
+    _run(as_json, lambda: add_site(_facegate(), code, operator, name))
+
+
+@gates_app.command("add")
+def gates_add(
+    gate_id: Annotated[str, typer.Argument(help="Gate id, e.g. GMR-1.")],
+    site: Annotated[str, typer.Option(help="The site the gate stands at.")],
+    as_json: JsonFlag = False,
+) -> None:
+    """Register a gate at a site."""
+    from .services.tenancy import add_gate
+
+    _run(as_json, lambda: add_gate(_facegate(), gate_id, site))
+
+
+@keys_app.command("create")
+def keys_create(
+    operator: Annotated[str, typer.Option(help="The operator the key acts for.")],
+    role: Annotated[str, typer.Option(help="admin, enroll, gate, manifest or audit.")],
+    gate: Annotated[Optional[str], typer.Option(help="For a gate key: its gate.")] = None,
+    label: Annotated[str, typer.Option(help="What the key is for, e.g. 'kiosk 3'.")] = "",
+    as_json: JsonFlag = False,
+) -> None:
+    """Create an API key. The key is printed once; only a keyed hash is stored."""
+    from .services.keys import create_key
+
+    def render(r: dict[str, Any]) -> None:
+        out.print(escape(f"{r['role']} key {r['key_id']} for {r['operator']}" + (f" at gate {r['gate']}" if r["gate"] else "")))
+        out.print(f"[bold]{r['api_key']}[/bold]")
+        out.print("Store it now: it is not shown again.")
+
+    _run(as_json, lambda: create_key(_facegate(), operator, role, gate, label), render)
+
+
+@keys_app.command("list")
+def keys_list(
+    operator: Annotated[Optional[str], typer.Option(help="Only this operator's keys.")] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """API keys (ids, roles and state; never the secret)."""
+    from .services.keys import list_keys
+
+    def render(result: dict[str, Any]) -> None:
+        for k in result["keys"]:
+            state = f"revoked {k['revoked_at']}" if k["revoked_at"] else "active"
+            out.print(escape(f"{k['key_id']}  {k['operator']:<8} {k['role']:<8} {k['gate'] or '-':<10} {state}  {k['label']}"))
+
+    _run(as_json, lambda: {"keys": list_keys(_facegate(), operator)}, render)
+
+
+@keys_app.command("revoke")
+def keys_revoke(key_id: str, as_json: JsonFlag = False) -> None:
+    """Revoke an API key at once."""
+    from .services.keys import revoke_key
+
+    _run(as_json, lambda: revoke_key(_facegate(), key_id))
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535, help="Port.")] = 8000,
+    workers: Annotated[int, typer.Option(min=1, max=64, help="Worker processes.")] = 1,
+    operator: Annotated[str, typer.Option(help="Operator of the first admin key, on a store with none.")] = "DEFAULT",
+) -> None:
+    """Start the HTTP API (docs at /docs). On a store without an admin key, prints a first one."""
+    import uvicorn
+
+    from .services.keys import first_admin_key
+
+    try:
+        fg = _facegate()
+        first = first_admin_key(fg, operator)
+        where = fg.settings.resolved_database_url.split("@")[-1]
+        fg.close()
+    except FacegateError as error:
+        _fail(error, False)
+    out.print(f"facegate API on http://{host}:{port}  (docs: http://{host}:{port}/docs; store: {escape(where)})")
+    if first is not None:
+        out.print(f"First admin key for operator {escape(first['operator'])} (shown once, store it now):")
+        out.print(f"[bold]{first['api_key']}[/bold]")
+    uvicorn.run("facegate.api.app:create_app", factory=True, host=host, port=port, workers=workers, log_level="info")
 
 
 # -- demo and benchmark ---------------------------------------------------------------

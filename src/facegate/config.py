@@ -34,6 +34,8 @@ class Settings(BaseSettings):
     max_image_pixels: int = Field(default=120_000_000, ge=1_000_000, le=1_000_000_000)
     #: Files larger than this are refused before decoding.
     max_image_bytes: int = Field(default=40 * 1024 * 1024, ge=1024, le=1024**3)
+    #: The API refuses request bodies larger than this before reading them.
+    max_request_bytes: int = Field(default=10 * 1024 * 1024, ge=64 * 1024, le=1024**3)
     #: Larger photos are downscaled to this longest side after decoding.
     working_max_side: int = Field(default=2048, ge=256, le=16384)
     #: Time zone for times given without one (CLI ``--at``) and for display.

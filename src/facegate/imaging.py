@@ -35,7 +35,7 @@ from PIL import ExifTags, Image, ImageCms, ImageOps
 from facegate.errors import CorruptImage, FacegateError, ImageTooLarge, InvalidInput, NotFound
 from facegate.errors import UnsupportedFormat
 
-__all__ = ["ALLOWED_FORMATS", "load_image"]
+__all__ = ["ALLOWED_FORMATS", "load_image", "media_type_matches"]
 
 pillow_heif.register_heif_opener()
 Image.init()
@@ -56,6 +56,36 @@ _SIGNATURE = re.compile(
     rb"|....ftyp(?:hei[cxms]|hev[cx]|mif1|msf1|avif)",
     re.DOTALL,
 )
+
+
+#: Media types a sender may declare for each format (beyond Pillow's own).
+_MEDIA_ALIASES = {
+    "JPEG": {"image/jpeg", "image/jpg", "image/pjpeg"},
+    "MPO": {"image/jpeg", "image/jpg", "image/mpo"},
+    "HEIF": {"image/heic", "image/heif", "image/heic-sequence", "image/heif-sequence"},
+    "AVIF": {"image/avif"},
+    "PPM": {"image/x-portable-anymap", "image/x-portable-pixmap", "image/x-portable-graymap", "image/x-portable-bitmap"},
+    "BMP": {"image/bmp", "image/x-ms-bmp", "image/x-bmp"},
+    "TIFF": {"image/tiff"},
+}
+
+
+def media_type_matches(data: bytes, declared: str) -> str | None:
+    """The format found in ``data`` if it contradicts the ``declared`` image/* media type, else None.
+
+    Only the header is read. Data that is no image at all is left for
+    :func:`load_image` to refuse with its own error.
+    """
+    declared = declared.split(";")[0].strip().lower()
+    if not declared.startswith("image/"):
+        return None
+    try:
+        with Image.open(io.BytesIO(data), formats=_OPENERS) as im:
+            found = im.format or ""
+    except Exception:
+        return None
+    accepted = _MEDIA_ALIASES.get(found, set()) | {Image.MIME.get(found, "").lower()}
+    return None if declared in accepted else found
 
 
 def load_image(

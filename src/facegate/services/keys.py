@@ -17,7 +17,7 @@ from ..domain.access import Principal, Role
 from ..errors import InvalidInput, NotAuthenticated, NotAuthorized, NotFound
 from .context import Facegate
 
-__all__ = ["create_key", "list_keys", "revoke_key", "authenticate"]
+__all__ = ["create_key", "list_keys", "revoke_key", "authenticate", "first_admin_key"]
 
 _TOKEN = re.compile(r"fgk_([0-9a-f]{12})_([A-Za-z0-9_-]{43})")
 
@@ -57,6 +57,21 @@ def create_key(app: Facegate, operator: str, role: str, gate: str | None = None,
         "label": label,
         "api_key": f"fgk_{key_id}_{secret}",
     }
+
+
+def first_admin_key(app: Facegate, operator: str) -> dict[str, Any] | None:
+    """On a store with no active admin key: the operator (created if needed) and a first admin key."""
+    with app.store.transaction() as uow:
+        if any(k.role == Role.ADMIN and k.revoked_at is None for k in uow.tenancy.keys()):
+            return None
+    from .tenancy import add_operator
+
+    code = fields.code(operator, "The operator code", 64, upper=True)
+    with app.store.transaction() as uow:
+        missing = uow.tenancy.operator(code) is None
+    if missing:
+        add_operator(app, code)
+    return create_key(app, code, Role.ADMIN.value, label="first admin key")
 
 
 def list_keys(app: Facegate, operator: str | None = None) -> list[dict[str, Any]]:

@@ -1,0 +1,5 @@
+"""The HTTP API (FastAPI): thin over :mod:`facegate.services`."""
+
+from .app import create_app
+
+__all__ = ["create_app"]

@@ -1,0 +1,76 @@
+"""Refuse request bodies over the configured size before they are read into memory."""
+
+from __future__ import annotations
+
+import json
+
+from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+__all__ = ["BodyLimit"]
+
+
+class _TooLarge(HTTPException):
+    """Raised from ``receive`` mid-body; the app's HTTP error handler turns it into a 413 problem."""
+
+
+class BodyLimit:
+    """ASGI middleware: 413 as soon as Content-Length, or the bytes received so far, exceed ``max_bytes``."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope.get("headers") or []).get(b"content-length")
+        if declared is not None:
+            try:
+                too_large = int(declared) > self.max_bytes
+            except ValueError:
+                await self._refuse(send, 400, "malformed_request", "The Content-Length header is not a number.")
+                return
+            if too_large:
+                await self._refuse(send, 413, "request_too_large", self._message())
+                return
+        received = 0
+        started = False
+
+        async def limited_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_bytes:
+                    raise _TooLarge(413, self._message())
+            return message
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, limited_receive, tracking_send)
+        except _TooLarge:
+            if not started:
+                await self._refuse(send, 413, "request_too_large", self._message())
+
+    def _message(self) -> str:
+        return f"The request body is larger than the limit of {self.max_bytes // (1024 * 1024)} MB."
+
+    @staticmethod
+    async def _refuse(send: Send, status: int, code: str, detail: str) -> None:
+        body = json.dumps(
+            {"type": f"urn:facegate:problem:{code}", "title": code.replace("_", " ").capitalize(),
+             "status": status, "code": code, "detail": detail}
+        ).encode()
+        await send({
+            "type": "http.response.start",
+            "status": status,
+            "headers": [(b"content-type", b"application/problem+json"), (b"content-length", str(len(body)).encode()),
+                        (b"connection", b"close")],
+        })
+        await send({"type": "http.response.body", "body": body})
