@@ -149,3 +149,18 @@ def test_staff_see_recent_decisions_and_the_audit_chain_holds(station):
     events = recent_decisions(station.app, "gmr", 10)
     assert [e["reason"] for e in events] == ["no_match", "valid_booking"]
     assert verify_audit(station.app)["intact"] is True
+
+
+def test_a_worker_with_a_cached_gallery_never_matches_a_person_another_worker_erased(station, settings, engine):
+    """Two API workers are two processes with their own caches over one store."""
+    from facegate.services.context import Facegate
+
+    other_worker = Facegate(settings, actor="worker-2")
+    other_worker.shared_engine(engine)
+    try:
+        assert at_gate(station, "Colin_Powell", 4, at=DURING + timedelta(minutes=1)).reason == "valid_booking"  # caches
+        erase(other_worker, station.person_ids["Tony_Blair"])
+        d = at_gate(station, "Tony_Blair", 5, at=DURING + timedelta(minutes=1))  # same minute: same cache key but for the revision
+        assert d.reason == "no_match" and d.person_id is None
+    finally:
+        other_worker.close()
