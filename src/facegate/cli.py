@@ -289,6 +289,7 @@ def gate_verify(
     gate: Annotated[str, typer.Option(help="Gate id.")] = "gate-1",
     at: Annotated[Optional[str], typer.Option(help="Decision time, ISO 8601 (default: now).")] = None,
     booking: Annotated[Optional[str], typer.Option(help="1:1 mode: the booking id from the scanned ticket.")] = None,
+    ticket: Annotated[Optional[str], typer.Option(help="1:1 mode: the ticket's booking reference.")] = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Decide at a gate: open or refuse, with the reason."""
@@ -297,7 +298,7 @@ def gate_verify(
     def action() -> dict[str, Any]:
         fg = _facegate()
         when = _parse_time(at, fg.settings.timezone) or datetime.now(ZoneInfo(fg.settings.timezone))
-        return decide(fg, photo, site=site, gate=gate, at=when, booking_id=booking).to_dict()
+        return decide(fg, photo, site=site, gate=gate, at=when, booking_id=booking, booking_ref=ticket).to_dict()
 
     def render(r: dict[str, Any]) -> None:
         colour = "green" if r["outcome"] == "open" else "red"

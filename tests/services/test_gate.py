@@ -164,3 +164,13 @@ def test_a_worker_with_a_cached_gallery_never_matches_a_person_another_worker_er
         assert d.reason == "no_match" and d.person_id is None
     finally:
         other_worker.close()
+
+
+def test_one_to_one_mode_with_the_ticket_reference(station):
+    ref = f"{station.ka1[:6]}-Colin_Powell"  # as Station.book writes it
+    wrong_face = at_gate(station, "Tony_Blair", 2, booking_ref=ref)
+    assert (wrong_face.mode, wrong_face.reason) == ("1:1", "no_match")
+    unknown = at_gate(station, "Colin_Powell", 4, booking_ref="NOPE-1")
+    assert (unknown.outcome, unknown.reason) == ("refuse", "no_booking")
+    right = at_gate(station, "Colin_Powell", 4, booking_ref=ref)
+    assert (right.mode, right.reason, right.seat) == ("1:1", "valid_booking", "0A")

@@ -25,6 +25,9 @@ class DecisionRequest(Body):
     booking_id: str | None = Field(
         default=None, max_length=64, description="1:1 mode: the booking the scanned ticket names."
     )
+    booking_ref: str | None = Field(
+        default=None, max_length=64, description="1:1 mode: the ticket's booking reference (on a departure from this gate's site)."
+    )
 
 
 class IdentifyRequest(Body):

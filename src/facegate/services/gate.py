@@ -5,8 +5,10 @@ this site is open now, at the calibrated threshold for that gallery size. If
 nobody matches, a second search among passengers boarding shortly before or
 after (``gallery_horizon_minutes``) can only turn "not recognised" into "not
 boarding now"; it never opens the gate.
-1:1 (``booking_id`` given, e.g. after a ticket QR scan): the face is compared
-with that booking's passenger only, at the 1:1 operating point.
+1:1 (``booking_id``, or the ticket's ``booking_ref``, given after a ticket QR
+scan): the face is compared with that booking's passenger only, at the 1:1
+operating point. A reference names the booking of that reference on a
+departure from this site, the one boarding now if there are several.
 Either way the boarding policy then picks the booking, and boarding it is one
 conditional update, so a booking is never boarded twice.
 """
@@ -78,6 +80,7 @@ def decide(
     gate: str = "gate-1",
     at: datetime | None = None,
     booking_id: str | None = None,
+    booking_ref: str | None = None,
 ) -> GateDecision:
     """Decide at ``gate``. An API caller decides only at its own gate, whose site comes from the registry;
     the local administrator may also name a site for an unregistered gate."""
@@ -99,7 +102,12 @@ def decide(
     horizon = timedelta(minutes=app.settings.gallery_horizon_minutes)
 
     with app.store.transaction() as uow:
-        if booking_id is not None:
+        if booking_ref is not None and booking_id is None:
+            ref = fields.code(booking_ref, "The booking reference", 64)
+            booking_id = uow.manifests.booking_for_reference(site, ref, at) or ""
+        if booking_id == "":  # a ticket reference that no booking from this site carries
+            gallery, point, mode = Gallery([]), app.points.verify("1e-4"), "1:1"
+        elif booking_id is not None:
             booking, pseudonym = own_booking(app, uow, booking_id)
             owner = uow.persons.id_for_pseudonym(pseudonym) if pseudonym else None
             if owner and not uow.persons.has_consent(owner, booking.departure.operator):
@@ -115,6 +123,8 @@ def decide(
         person_id, score, nearby_only = None, None, False
         if capture is None:
             choice = BoardingChoice(Reason.NO_FACE)
+        elif booking_id == "":
+            choice = BoardingChoice(Reason.NO_BOOKING)
         else:
             person_id, score = _match(gallery, capture.vector, point)
             if person_id is None and booking_id is None:

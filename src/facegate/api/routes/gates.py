@@ -22,15 +22,17 @@ _FRAME = {"image": False}
     response_model=DecisionOut,
     summary="Decide at a gate: camera frame -> open or refuse",
     description=(
-        "1:N among passengers whose boarding window at this gate's site is open now; with `booking_id` (a scanned "
-        "ticket) 1:1 against that booking's passenger. A refusal is a decision too (status 200, `outcome: refuse`, "
+        "1:N among passengers whose boarding window at this gate's site is open now; with `booking_id` or "
+        "`booking_ref` (a scanned ticket) 1:1 against that booking's passenger. A refusal is a decision too (status 200, `outcome: refuse`, "
         "with a reason code); a booking is never boarded twice."
     ),
     openapi_extra=photo_body(DecisionRequest, _FRAME),
 )
 async def decide(gate_id: str, request: Request, app: Caller) -> dict[str, Any]:
     body, images = await read_photo_request(request, DecisionRequest, _FRAME)
-    decision = await run_in_threadpool(gate.decide, app, images["image"][0], gate=gate_id, booking_id=body.booking_id)
+    decision = await run_in_threadpool(
+        gate.decide, app, images["image"][0], gate=gate_id, booking_id=body.booking_id, booking_ref=body.booking_ref
+    )
     request.app.state.metrics.observe_decision(decision.outcome, decision.reason, decision.latency_ms)
     return decision.to_dict()
 
