@@ -7,14 +7,17 @@ that one operator cannot learn what another holds. The local administrator
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from ..domain.access import Permission
 from ..domain.manifest import Booking, Departure
+from ..domain.person import Person
 from ..errors import NotAuthorized, NotFound
 from ..store.tables import GateRow, SiteRow
 from ..store.unit_of_work import UnitOfWork
 from .context import Facegate
 
-__all__ = ["authorize", "check_person", "own_departure", "own_booking", "own_site", "own_gate"]
+__all__ = ["authorize", "check_person", "scoped", "own_departure", "own_booking", "own_site", "own_gate"]
 
 _WHAT = {
     Permission.ENROLL: "enroll passengers",
@@ -41,6 +44,13 @@ def check_person(app: Facegate, uow: UnitOfWork, person_id: str) -> None:
     uow.persons.pseudonym_of(person_id)  # NotFound if absent
     if app.principal is not None and not uow.persons.has_consent(person_id, app.principal.operator):
         raise NotFound(f"No person with id {person_id}.")
+
+
+def scoped(app: Facegate, person: Person) -> Person:
+    """The person as the caller may see them: an operator learns of its own consent only."""
+    if app.principal is None:
+        return person
+    return replace(person, consents=person.consents & {app.principal.operator})
 
 
 def own_departure(app: Facegate, uow: UnitOfWork, departure_id: str) -> Departure:

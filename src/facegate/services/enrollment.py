@@ -8,6 +8,7 @@ one transaction: it is stored completely or not at all.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from os import PathLike
 from pathlib import Path
 
@@ -18,11 +19,11 @@ from ..domain.person import Person
 from ..errors import DuplicateFace, DuplicateNik, FacegateError, InvalidInput, NoConsent
 from ..matching.gallery import Gallery, cosine
 from ..store.unit_of_work import UnitOfWork
-from .access import authorize, check_person
+from .access import authorize, check_person, scoped
 from .context import Facegate, ImageSource
 from .faces import Capture, capture_for_enrollment
 
-__all__ = ["enroll", "add_photos", "PhotoSource"]
+__all__ = ["enroll", "register", "Registration", "add_photos", "PhotoSource"]
 
 PhotoSource = ImageSource
 
@@ -60,14 +61,28 @@ def _refuse_duplicate_face(app: Facegate, uow: UnitOfWork, captures: list[Captur
             )
 
 
+@dataclass(frozen=True, slots=True)
+class Registration:
+    person: Person
+    #: The passenger was enrolled before (for another operator); this operator's consent was added.
+    consent_added: bool
+
+
 def enroll(
     app: Facegate, nik: str, name: str, photos: Sequence[PhotoSource], *, operator: str | None = None, consent: bool
 ) -> Person:
+    """Enroll a passenger for ``operator`` (see :func:`register`); the person as the caller may see them."""
+    return register(app, nik, name, photos, operator=operator, consent=consent).person
+
+
+def register(
+    app: Facegate, nik: str, name: str, photos: Sequence[PhotoSource], *, operator: str | None = None, consent: bool
+) -> Registration:
     """Enroll a new passenger for ``operator`` (an API caller: its own operator).
 
     A passenger already enrolled for another operator is not enrolled twice:
-    if the new photos match their face, this operator's consent is added and
-    the existing person is returned (``Person.consents`` shows it).
+    if the new photos match their face, this operator's consent is added to the
+    existing person.
     """
     operator = authorize(app, Permission.ENROLL) or operator
     if operator is None:
@@ -83,7 +98,7 @@ def enroll(
     with app.store.transaction() as uow:
         existing = uow.persons.id_for_nik(parsed)
         if existing is not None:
-            return _consent_for_another_operator(app, uow, existing, operator, captures)
+            return Registration(_consent_for_another_operator(app, uow, existing, operator, captures), True)
         _refuse_duplicate_face(app, uow, captures, own_id=None)
         person_id = uow.persons.add(parsed, name, operator)
         for capture in captures:
@@ -91,7 +106,7 @@ def enroll(
         uow.events.bump_revision()
         uow.events.audit(app.actor, "person.enroll", person_id, operator=operator, photos=len(captures))
         uow.session.flush()
-        return uow.persons.get(person_id)
+        return Registration(scoped(app, uow.persons.get(person_id)), False)
 
 
 def _consent_for_another_operator(
@@ -112,11 +127,13 @@ def _consent_for_another_operator(
     uow.events.bump_revision()
     uow.events.audit(app.actor, "person.consent", person_id, operator=operator, score=round(best, 4))
     uow.session.flush()
-    return uow.persons.get(person_id)
+    return scoped(app, uow.persons.get(person_id))
 
 
 def add_photos(app: Facegate, person_id: str, photos: Sequence[PhotoSource]) -> Person:
     authorize(app, Permission.ENROLL)
+    with app.store.transaction() as uow:  # before any face work: another operator's person is simply not found
+        check_person(app, uow, person_id)
     captures = _check_photos(app, photos)
     with app.store.transaction() as uow:
         check_person(app, uow, person_id)
@@ -126,4 +143,4 @@ def add_photos(app: Facegate, person_id: str, photos: Sequence[PhotoSource]) -> 
         uow.events.bump_revision()
         uow.events.audit(app.actor, "person.add_photos", person_id, photos=len(captures))
         uow.session.flush()
-        return uow.persons.get(person_id)
+        return scoped(app, uow.persons.get(person_id))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Any
 
 from ..domain import fields
@@ -11,7 +10,7 @@ from ..domain.nik import Nik
 from ..domain.person import Person
 from ..errors import NotAuthorized, NotFound
 from ..vision.engine import FaceEngine
-from .access import authorize, check_person
+from .access import authorize, check_person, scoped
 from .context import Facegate
 
 __all__ = ["find", "show", "erase", "export", "list_persons", "grant_consent"]
@@ -36,15 +35,9 @@ def show(app: Facegate, person_id: str) -> Person:
     authorize(app, Permission.ENROLL)
     with app.store.transaction() as uow:
         check_person(app, uow, person_id)
-        person = _scoped(app, uow.persons.get(person_id))
+        person = scoped(app, uow.persons.get(person_id))
         uow.events.audit(app.actor, "person.show", person_id)
     return person
-
-
-def _scoped(app: Facegate, person: Person) -> Person:
-    if app.principal is None:
-        return person
-    return replace(person, consents=person.consents & {app.principal.operator})
 
 
 def list_persons(app: Facegate, limit: int = 100, offset: int = 0) -> tuple[int, list[Person]]:
@@ -94,7 +87,7 @@ def export(app: Facegate, person_id: str) -> dict[str, Any]:
     operator = authorize(app, Permission.ERASE)
     with app.store.transaction() as uow:
         check_person(app, uow, person_id)
-        person = _scoped(app, uow.persons.get(person_id))
+        person = scoped(app, uow.persons.get(person_id))
         bookings = uow.manifests.bookings_of(uow.persons.pseudonym_of(person_id))
         events = uow.events.gate_events_of(person_id)
         if operator is not None:  # an operator exports what it holds: its own bookings and gates

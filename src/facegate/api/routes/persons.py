@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
@@ -31,14 +30,10 @@ _PHOTOS = {"photos": True}
 )
 async def enroll(request: Request, response: Response, app: Caller) -> dict[str, Any]:
     body, images = await read_photo_request(request, EnrollRequest, _PHOTOS)
-    started = datetime.now(timezone.utc)
-    person = await run_in_threadpool(
-        enrollment.enroll, app, body.nik, body.name, images["photos"], consent=body.consent
-    )
-    existing = person.created_at < started.replace(microsecond=0)
-    if existing:
+    done = await run_in_threadpool(enrollment.register, app, body.nik, body.name, images["photos"], consent=body.consent)
+    if done.consent_added:
         response.status_code = 200
-    return {**person.summary(), "consent_added": existing}
+    return {**done.person.summary(), "consent_added": done.consent_added}
 
 
 @router.post("/search", response_model=PersonOut, summary="Find a passenger by NIK (sent in the body)")
