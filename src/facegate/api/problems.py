@@ -109,4 +109,6 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def _bug(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unexpected error on %s %s", request.method, request.url.path)
-        return problem(500, "internal_error", "Something went wrong on our side; it has been logged.", request.url.path)
+        response = problem(500, "internal_error", "Something went wrong on our side; it has been logged.", request.url.path)
+        response.headers["Connection"] = "close"  # the server drops the connection after an unhandled error
+        return response

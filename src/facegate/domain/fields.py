@@ -13,11 +13,12 @@ from datetime import datetime
 
 from ..errors import InvalidInput
 
-__all__ = ["person_name", "code", "free_text", "moment", "CODE"]
+__all__ = ["person_name", "code", "free_text", "moment", "record_id", "CODE"]
 
 #: Site codes, gate ids, booking references, seats: letters, digits and . _ / -
 CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/-]*")
 _EARLIEST, _LATEST = 2000, 2100
+_RECORD_ID = re.compile(r"[0-9a-f]{32}")
 
 
 def _visible(value: str, what: str) -> str:
@@ -59,3 +60,8 @@ def moment(value: datetime, what: str = "The time") -> datetime:
     if not _EARLIEST <= value.year < _LATEST:
         raise InvalidInput(f"{what} must fall between the years {_EARLIEST} and {_LATEST}.")
     return value
+
+
+def record_id(value: str) -> bool:
+    """Whether ``value`` has the shape of a facegate record id (32 lowercase hex digits)."""
+    return bool(_RECORD_ID.fullmatch(value))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from ..domain import fields
 from ..domain.access import Permission
 from ..domain.manifest import Booking, Departure
 from ..domain.person import Person
@@ -41,6 +42,7 @@ def authorize(app: Facegate, permission: Permission) -> str | None:
 
 def check_person(app: Facegate, uow: UnitOfWork, person_id: str) -> None:
     """NotFound unless the person exists and consented to the caller's operator."""
+    _known_shape(person_id, "person")
     uow.persons.pseudonym_of(person_id)  # NotFound if absent
     if app.principal is not None and not uow.persons.has_consent(person_id, app.principal.operator):
         raise NotFound(f"No person with id {person_id}.")
@@ -53,7 +55,13 @@ def scoped(app: Facegate, person: Person) -> Person:
     return replace(person, consents=person.consents & {app.principal.operator})
 
 
+def _known_shape(record_id: str, what: str) -> None:
+    if not fields.record_id(record_id):  # never sent to the database: it could not name a record anyway
+        raise NotFound(f"No {what} with id {record_id[:40]!r}.")
+
+
 def own_departure(app: Facegate, uow: UnitOfWork, departure_id: str) -> Departure:
+    _known_shape(departure_id, "departure")
     departure = uow.manifests.departure(departure_id)
     if app.principal is not None and departure.operator != app.principal.operator:
         raise NotFound(f"No departure with id {departure_id}.")
@@ -61,6 +69,7 @@ def own_departure(app: Facegate, uow: UnitOfWork, departure_id: str) -> Departur
 
 
 def own_booking(app: Facegate, uow: UnitOfWork, booking_id: str) -> tuple[Booking, str | None]:
+    _known_shape(booking_id, "booking")
     booking, pseudonym = uow.manifests.booking(booking_id)
     if app.principal is not None and booking.departure.operator != app.principal.operator:
         raise NotFound(f"No booking with id {booking_id}.")
@@ -68,6 +77,7 @@ def own_booking(app: Facegate, uow: UnitOfWork, booking_id: str) -> tuple[Bookin
 
 
 def own_site(app: Facegate, uow: UnitOfWork, site: str) -> SiteRow:
+    site = fields.code(site, "The site code", 16, upper=True)
     row = uow.tenancy.site(site)
     if row is None or (app.principal is not None and row.operator != app.principal.operator):
         raise NotFound(f"No site {site} is registered for this operator.")
@@ -76,6 +86,7 @@ def own_site(app: Facegate, uow: UnitOfWork, site: str) -> SiteRow:
 
 def own_gate(app: Facegate, uow: UnitOfWork, gate_id: str) -> GateRow:
     """The gate, if the caller may decide there: its own gate key, or an admin of the gate's operator."""
+    gate_id = fields.code(gate_id, "The gate id", 64)
     row = uow.tenancy.gate(gate_id)
     principal = app.principal
     if principal is None:

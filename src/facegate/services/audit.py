@@ -36,6 +36,8 @@ def query_decisions(
     gate = fields.code(gate, "The gate id", 64) if gate else None
     since = fields.moment(since, "since") if since else None
     until = fields.moment(until, "until") if until else None
+    if departure_id is not None and not fields.record_id(departure_id):
+        return {"items": [], "next_before_id": None}  # no departure has such an id
     limit = max(1, min(limit, MAX_PAGE))
     with app.store.transaction() as uow:
         sites = {s.code for s in uow.tenancy.sites(operator)} if operator is not None else None

@@ -77,8 +77,9 @@ def get_departure(app: Facegate, departure_id: str) -> Departure:
 
 def list_departures(app: Facegate, site: str | None = None) -> list[Departure]:
     operator = authorize(app, Permission.MANIFEST)
+    site = fields.code(site, "The site code", 16, upper=True) if site else None
     with app.store.transaction() as uow:
-        return uow.manifests.departures(site.upper() if site else None, operator)
+        return uow.manifests.departures(site, operator)
 
 
 def import_bookings(app: Facegate, source: Path | str) -> dict[str, int]:

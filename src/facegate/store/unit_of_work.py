@@ -6,10 +6,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from sqlalchemy import select, update
-from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import ArgumentError, DataError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from ..errors import ConfigurationError, StoreUnavailable
+from ..errors import ConfigurationError, InvalidInput, StoreUnavailable
 from .crypto import Keyring
 from .database import connect, migrate
 from .events import EventRepository
@@ -60,6 +60,8 @@ class Store:
         try:
             with self._sessions() as session, session.begin():
                 yield UnitOfWork(session, self.keys)
+        except DataError as exc:  # a value the database cannot hold (e.g. NUL in PostgreSQL text); checks missed it
+            raise InvalidInput("A value in the request cannot be stored or searched (out of range or invalid characters).") from exc
         except OperationalError as exc:
             raise StoreUnavailable(
                 f"The database is not available right now ({getattr(exc, 'orig', exc)}); try again."

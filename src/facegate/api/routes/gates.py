@@ -45,7 +45,7 @@ def events(
     departure_id: str | None = Query(default=None, max_length=64),
     since: datetime | None = Query(default=None, description="From this time (with a time zone)."),
     until: datetime | None = Query(default=None, description="Before this time (with a time zone)."),
-    before_id: int | None = Query(default=None, ge=1, description="next_before_id of the previous page."),
+    before_id: int | None = Query(default=None, ge=1, le=2**31 - 1, description="next_before_id of the previous page."),
     limit: int = Query(default=50, ge=1, le=audit.MAX_PAGE),
 ) -> Any:
     return audit.query_decisions(
