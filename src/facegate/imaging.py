@@ -121,8 +121,13 @@ def load_image(
         raise ImageTooLarge(
             f"The image has too many pixels (the limit is {max_pixels:,}); send a smaller photo."
         ) from exc
-    except Exception as exc:  # anything Pillow/libjpeg/zlib raises on bad data
-        raise CorruptImage(f"The image could not be decoded: {exc}") from exc
+    except Exception as exc:  # anything Pillow/libjpeg/zlib raises on bad data; its text is not for people
+        cut_off = "truncated" in str(exc).lower() or isinstance(exc, (EOFError, SyntaxError))
+        raise CorruptImage(
+            "The image is cut off (the file is incomplete); send the whole file."
+            if cut_off
+            else "The image is damaged and could not be decoded."
+        ) from exc
 
 
 def _read(source: object, max_bytes: int) -> bytes:
@@ -160,7 +165,7 @@ def _decode(data: bytes, max_pixels: int, max_side: int | None) -> np.ndarray:
         raise
     except Exception as exc:  # not identified, or a plugin choked on the header
         if _SIGNATURE.match(data):  # an allowed format's signature, but Pillow could not parse it
-            raise CorruptImage(f"The image header is damaged: {exc}") from exc
+            raise CorruptImage("The image is damaged: its header cannot be read.") from exc
         raise UnsupportedFormat("The data is not a supported image format.") from exc
     with im:
         if im.format not in ALLOWED_FORMATS:

@@ -76,7 +76,7 @@ async def read_photo_request(request: Request, model: type[M], photos: dict[str,
 async def _json_object(request: Request) -> dict[str, Any]:
     try:
         values = await request.json()
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: absurdly deep nesting
         raise HTTPException(400, "The request body is not valid JSON.") from None
     if not isinstance(values, dict):
         raise InvalidInput("The request body must be a JSON object.")
@@ -86,7 +86,11 @@ async def _json_object(request: Request) -> dict[str, Any]:
 async def _form(request: Request, photos: dict[str, bool]) -> tuple[dict[str, Any], dict[str, list[bytes]]]:
     try:
         limit = request.app.state.max_body_bytes
-        form = await request.form(max_files=MAX_PHOTOS * len(photos), max_fields=50, max_part_size=limit)
+        body = await request.body()  # within the size cap; the parser below reads this copy
+        boundary = _boundary(request.headers.get("content-type", ""))
+        if boundary is None or not body.rstrip(b"\r\n").endswith(b"--" + boundary + b"--"):
+            raise HTTPException(400, "The multipart body is incomplete or has no boundary; send the whole request.")
+        form = await request.form(max_files=MAX_PHOTOS * len(photos) + 1, max_fields=50, max_part_size=limit)
     except HTTPException:
         raise
     except Exception as exc:  # the multipart parser's own errors: a malformed body
@@ -108,6 +112,14 @@ async def _form(request: Request, photos: dict[str, bool]) -> tuple[dict[str, An
     for name, many in photos.items():
         _count(name, images[name], many)
     return values, images
+
+
+def _boundary(content_type: str) -> bytes | None:
+    for param in content_type.split(";")[1:]:
+        key, _, value = param.strip().partition("=")
+        if key.lower() == "boundary" and value.strip('"'):
+            return value.strip('"').encode("latin-1", "replace")
+    return None
 
 
 def _decode_all(name: str, value: Any, many: bool) -> list[bytes]:

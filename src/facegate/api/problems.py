@@ -57,7 +57,9 @@ def status_for(error: errors.FacegateError) -> int:
     return next((status for cls, status in _STATUS if isinstance(error, cls)), 400)
 
 
-def problem(status: int, code: str, detail: str, instance: str | None = None, **extra: Any) -> JSONResponse:
+def problem(
+    status: int, code: str, detail: str, instance: str | None = None, headers: dict[str, str] | None = None, **extra: Any
+) -> JSONResponse:
     body: dict[str, Any] = {
         "type": f"urn:facegate:problem:{code}",
         "title": code.replace("_", " ").capitalize(),
@@ -68,8 +70,10 @@ def problem(status: int, code: str, detail: str, instance: str | None = None, **
     if instance:
         body["instance"] = instance
     body.update({k: v for k, v in extra.items() if v is not None})
-    headers = {"WWW-Authenticate": 'Bearer realm="facegate"'} if status == 401 else None
-    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+    headers = dict(headers or {})
+    if status == 401:
+        headers["WWW-Authenticate"] = 'Bearer realm="facegate"'
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers or None)
 
 
 def _validation_detail(exc: RequestValidationError) -> tuple[str, list[dict[str, Any]]]:
@@ -104,7 +108,7 @@ def install(app: FastAPI) -> None:
             detail = f"There is no {request.url.path} here; see /docs for the API."
         if exc.status_code == 405:
             detail = f"{request.method} is not allowed on {request.url.path}."
-        return problem(exc.status_code, code, detail, request.url.path)
+        return problem(exc.status_code, code, detail, request.url.path, headers=exc.headers)
 
     @app.exception_handler(Exception)
     async def _bug(request: Request, exc: Exception) -> JSONResponse:

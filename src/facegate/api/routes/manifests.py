@@ -4,16 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 
 from ...services import manifests
 from ..schemas import BookingOut, BookingsUpsert, DepartureOut, DepartureRequest, UpsertOut
+from ..limits import require_json
 from ..security import Caller
 
 router = APIRouter(prefix="/v1", tags=["manifests"])
 
 
-@router.post("/departures", status_code=201, response_model=DepartureOut, summary="Schedule a departure at one of your sites")
+@router.post("/departures", dependencies=[Depends(require_json)], status_code=201, response_model=DepartureOut, summary="Schedule a departure at one of your sites")
 def add_departure(body: DepartureRequest, app: Caller) -> Any:
     return manifests.add_departure(
         app,
@@ -42,6 +43,7 @@ def list_bookings(departure_id: str, app: Caller) -> Any:
 
 @router.put(
     "/bookings",
+    dependencies=[Depends(require_json)],
     response_model=UpsertOut,
     summary="Create or update bookings in bulk (idempotent)",
     description=(

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Depends, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from ...services import enrollment, persons
 from ..photos import photo_body, read_photo_request
 from ..schemas import Body, EnrollRequest, ErasureOut, NikQuery, PersonOut
+from ..limits import require_json
 from ..security import Caller
 
 router = APIRouter(prefix="/v1/persons", tags=["persons"])
@@ -36,7 +37,7 @@ async def enroll(request: Request, response: Response, app: Caller) -> dict[str,
     return {**done.person.summary(), "consent_added": done.consent_added}
 
 
-@router.post("/search", response_model=PersonOut, summary="Find a passenger by NIK (sent in the body)")
+@router.post("/search", dependencies=[Depends(require_json)], response_model=PersonOut, summary="Find a passenger by NIK (sent in the body)")
 def search(query: NikQuery, app: Caller) -> dict[str, Any]:
     return persons.show(app, persons.find(app, query.nik)).summary()
 
