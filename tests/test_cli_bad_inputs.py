@@ -289,7 +289,7 @@ def test_enroll_refuses_invalid_nik(case: str, stateless: dict[str, subprocess.C
         ("enroll:no_consent", "no_consent"),
         ("enroll:multiple_faces", "multiple_faces"),
         ("enroll:no_face", "no_face"),
-        ("gate:missing_site", "invalid_input"),
+        ("gate:missing_site", "not_found"),  # no --site, and gate-1 is not a registered gate
         ("gate:bad_time", "invalid_input"),
         ("unknown_command", None),
         ("delete:no_yes", None),

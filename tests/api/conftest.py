@@ -8,15 +8,11 @@ every role.
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Iterator
 
 import pytest
-import uvicorn
-from api_server import Api, free_port
+from api_server import Api, serve
 
-from facegate.api import create_app
 from facegate.services.context import Facegate
 from facegate.services.keys import create_key
 from facegate.services.tenancy import add_gate, add_operator, add_site
@@ -24,20 +20,8 @@ from facegate.services.tenancy import add_gate, add_operator, add_site
 
 @pytest.fixture
 def api(app: Facegate) -> Iterator[Api]:
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(app), host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError("the API server did not start")
-        time.sleep(0.02)
-    try:
-        yield Api(url=f"http://127.0.0.1:{port}", app=app)
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+    with serve(app) as url:
+        yield Api(url=url, app=app)
 
 
 @pytest.fixture

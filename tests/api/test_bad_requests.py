@@ -16,11 +16,8 @@ import random
 import re
 import socket
 import struct
-import threading
-import time
 import zlib
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import NamedTuple
@@ -30,13 +27,11 @@ import httpx
 import imaging_samples as samples
 import numpy as np
 import pytest
-import uvicorn
-from api_server import Api, free_port
+from api_server import Api, serve
 from PIL import Image
 from scenario import Station, nik, photo
 from sqlalchemy import text
 
-from facegate.api import create_app
 from facegate.services.context import Facegate
 
 GATE = "/v1/gates/GMR-1/decisions"
@@ -128,26 +123,6 @@ def rgba_png(im: Image.Image) -> bytes:
     rgba = im.convert("RGBA")
     rgba.putalpha(alpha)
     return samples.encode(rgba, "PNG")
-
-
-@contextmanager
-def serve(app: Facegate, **options: int) -> Iterator[str]:
-    """Another live server (same way as the ``api`` fixture) over ``app`` built with ``create_app(app, **options)``."""
-    port = free_port()
-    config = uvicorn.Config(create_app(app, **options), host="127.0.0.1", port=port, log_level="warning")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError("the API server did not start")
-        time.sleep(0.02)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
 
 
 class RawAnswer(NamedTuple):
