@@ -21,6 +21,7 @@ __all__ = [
     "MultipleFaces",
     "FaceTooSmall",
     "LowQuality",
+    "FaceMismatch",
     "InvalidNik",
     "InvalidInput",
     "NotFound",
@@ -95,6 +96,12 @@ class FaceTooSmall(FaceError):
 
 class LowQuality(FaceError):
     code = "low_quality"
+
+
+class FaceMismatch(FaceError):
+    """Photos that should show one person do not (e.g. a photo added to someone else's enrollment)."""
+
+    code = "face_mismatch"
 
 
 # --- records ----------------------------------------------------------------

@@ -120,3 +120,39 @@ def test_strips_of_pixels_have_no_face(app, tmp_path, size):
     Image.new("RGB", size, (90, 90, 90)).save(strip)
     with pytest.raises(NoFace):
         enroll(app, nik(1), "Nobody", [strip], operator="KAI", consent=True)
+
+
+def test_photos_of_two_people_cannot_be_one_enrollment(app, lfw):
+    from facegate.errors import FaceMismatch
+
+    with pytest.raises(FaceMismatch, match="not all show one person"):
+        enroll(app, nik(1), "Kofi Annan", [photo(lfw, "Kofi_Annan", 1), photo(lfw, "Silvio_Berlusconi", 1)], operator="KAI", consent=True)
+    person = enroll(app, nik(1), "Kofi Annan", [photo(lfw, "Kofi_Annan", 1), photo(lfw, "Kofi_Annan", 3)], operator="KAI", consent=True)
+    assert person.template_count == 2
+
+
+def test_a_photo_of_someone_else_cannot_be_added_to_a_passenger(app, lfw):
+    from facegate.errors import FaceMismatch
+    from facegate.services.enrollment import add_photos
+
+    person = enroll(app, nik(1), "Gerhard Schroeder", [photo(lfw, "Gerhard_Schroeder", 1)], operator="KAI", consent=True)
+    with pytest.raises(FaceMismatch, match="enrolled passenger"):
+        add_photos(app, person.id, [photo(lfw, "Jacques_Chirac", 1)])
+    assert add_photos(app, person.id, [photo(lfw, "Gerhard_Schroeder", 2)]).template_count == 2
+
+
+def test_one_face_enrolled_at_four_kiosks_at_once_is_enrolled_once(app, lfw):
+    from concurrent.futures import ThreadPoolExecutor
+
+    face = photo(lfw, "Tony_Blair", 2)
+
+    def attempt(seed: int) -> str:
+        try:
+            enroll(app, nik(seed), "Tony Blair", [face], operator="KAI", consent=True)
+            return "enrolled"
+        except DuplicateFace:
+            return "duplicate_face"
+
+    with ThreadPoolExecutor(4) as pool:
+        outcomes = sorted(pool.map(attempt, range(10, 14)))
+    assert outcomes == ["duplicate_face"] * 3 + ["enrolled"]

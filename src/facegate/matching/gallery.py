@@ -15,7 +15,7 @@ from typing import Generic, Hashable, Sequence, TypeVar
 
 import numpy as np
 
-__all__ = ["Candidate", "Gallery", "cosine"]
+__all__ = ["Candidate", "Gallery", "cosine", "mean_template"]
 
 K = TypeVar("K", bound=Hashable)
 
@@ -23,6 +23,13 @@ K = TypeVar("K", bound=Hashable)
 def cosine(a: np.ndarray, b: np.ndarray) -> float:
     """Cosine similarity of two unit-length vectors."""
     return float(np.dot(np.asarray(a, np.float32).ravel(), np.asarray(b, np.float32).ravel()))
+
+
+def mean_template(vectors: Sequence[np.ndarray]) -> np.ndarray:
+    """The normalised mean of one person's templates: what a gallery matches them by."""
+    mean = np.mean(np.stack([np.asarray(v, np.float32).ravel() for v in vectors]), axis=0)
+    norm = float(np.linalg.norm(mean))
+    return mean / norm if norm > 0 else mean
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,9 +47,8 @@ class Gallery(Generic[K]):
             grouped.setdefault(key, []).append(np.asarray(vector, np.float32))
         self._owners: list[K] = list(grouped)
         if grouped:
-            means = np.stack([np.mean(vectors, axis=0) for vectors in grouped.values()])
-            norms = np.linalg.norm(means, axis=1, keepdims=True)
-            self._matrix = np.ascontiguousarray(means / np.where(norms > 0, norms, 1.0), dtype=np.float32)
+            means = np.stack([mean_template(vectors) for vectors in grouped.values()])
+            self._matrix = np.ascontiguousarray(means, dtype=np.float32)
         else:
             self._matrix = np.zeros((0, 0), np.float32)
         self._template_count = len(entries)

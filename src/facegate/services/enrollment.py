@@ -12,12 +12,14 @@ from dataclasses import dataclass
 from os import PathLike
 from pathlib import Path
 
+import numpy as np
+
 from ..domain import fields
 from ..domain.access import Permission
 from ..domain.nik import Nik
 from ..domain.person import Person
-from ..errors import DuplicateFace, DuplicateNik, FacegateError, InvalidInput, NoConsent
-from ..matching.gallery import Gallery, cosine
+from ..errors import Conflict, DuplicateFace, DuplicateNik, FaceMismatch, FacegateError, InvalidInput, NoConsent
+from ..matching.gallery import Gallery, cosine, mean_template
 from ..store.unit_of_work import UnitOfWork
 from .access import authorize, check_person, scoped
 from .context import Facegate, ImageSource
@@ -41,6 +43,29 @@ def _check_photos(app: Facegate, photos: Sequence[PhotoSource]) -> list[Capture]
                 error.args = (error.message,)
             raise
     return captures
+
+
+def _refuse_other_faces(app: Facegate, captures: list[Capture], enrolled: list[np.ndarray]) -> None:
+    """Every photo must show the same person: the one already enrolled, else the one in the other photos.
+
+    Each photo is compared (1:1, FMR 1e-4) with the mean template of the
+    enrolled person, or for a new enrollment with the mean of the other photos,
+    so that nobody can slip a second face into someone's enrollment.
+    """
+    if not enrolled and len(captures) < 2:
+        return
+    point = app.points.verify("1e-4")
+    vectors = [c.vector for c in captures]
+    for number, vector in enumerate(vectors, start=1):
+        reference = enrolled or [v for i, v in enumerate(vectors, start=1) if i != number]
+        score = cosine(vector, mean_template(reference))
+        if score < point.threshold:
+            raise FaceMismatch(
+                f"Photo {number} does not show the enrolled passenger. Please see staff."
+                if enrolled
+                else f"The photos do not all show one person (photo {number} differs from the others).",
+                photo=number,
+            )
 
 
 def _refuse_duplicate_face(app: Facegate, uow: UnitOfWork, captures: list[Capture], own_id: str | None) -> None:
@@ -96,9 +121,11 @@ def register(
     operator = fields.free_text(operator, "The operator")
     captures = _check_photos(app, photos)
     with app.store.transaction() as uow:
+        uow.events.serialise_writers()  # concurrent enrollments must see each other's faces
         existing = uow.persons.id_for_nik(parsed)
         if existing is not None:
             return Registration(_consent_for_another_operator(app, uow, existing, operator, captures), True)
+        _refuse_other_faces(app, captures, [])
         _refuse_duplicate_face(app, uow, captures, own_id=None)
         person_id = uow.persons.add(parsed, name, operator)
         for capture in captures:
@@ -114,15 +141,14 @@ def _consent_for_another_operator(
 ) -> Person:
     """The NIK is enrolled: add this operator's consent if the face proves it is the same passenger."""
     if uow.persons.has_consent(person_id, operator):
-        raise DuplicateNik(
-            "A person with this NIK is already enrolled; use `persons add-photos` or `persons consent` instead."
-        )
-    enrolled = uow.persons.templates(app.engine.template_model, [person_id])
-    point = app.points.verify("1e-4")
-    best = max((cosine(c.vector, v) for c in captures for _, v in enrolled), default=-1.0)
-    if best < point.threshold:
-        uow.events.audit(app.actor, "enroll.refused_nik_face_mismatch", person_id, operator=operator, score=round(best, 4))
-        raise DuplicateNik("A person with this NIK is already enrolled, with a different face. Please see staff.")
+        raise DuplicateNik("A person with this NIK is already enrolled for this operator; add photos to them instead.")
+    enrolled = [v for _, v in uow.persons.templates(app.engine.template_model, [person_id])]
+    try:
+        _refuse_other_faces(app, captures, enrolled)
+    except FaceMismatch:
+        uow.events.audit(app.actor, "enroll.refused_nik_face_mismatch", person_id, operator=operator)
+        raise DuplicateNik("A person with this NIK is already enrolled, with a different face. Please see staff.") from None
+    best = max(cosine(c.vector, mean_template(enrolled)) for c in captures)
     uow.persons.grant_consent(person_id, operator)
     uow.events.bump_revision()
     uow.events.audit(app.actor, "person.consent", person_id, operator=operator, score=round(best, 4))
@@ -136,7 +162,12 @@ def add_photos(app: Facegate, person_id: str, photos: Sequence[PhotoSource]) -> 
         check_person(app, uow, person_id)
     captures = _check_photos(app, photos)
     with app.store.transaction() as uow:
+        uow.events.serialise_writers()
         check_person(app, uow, person_id)
+        enrolled = [v for _, v in uow.persons.templates(app.engine.template_model, [person_id])]
+        if not enrolled:
+            raise Conflict("This person has no face template of the current model; enroll them again.")
+        _refuse_other_faces(app, captures, enrolled)
         _refuse_duplicate_face(app, uow, captures, own_id=person_id)
         for capture in captures:
             uow.persons.add_template(person_id, app.engine.template_model, capture.vector, capture.quality.score)  # type: ignore[union-attr]

@@ -70,8 +70,7 @@ class EventRepository:
         """Append to the audit log. ``detail`` must hold no NIK, name or template."""
         at = datetime.now(timezone.utc).replace(microsecond=0)
         text = json.dumps(detail, sort_keys=True, default=str)
-        # Serialise writers on the chain head (row lock on PostgreSQL; SQLite locks the file).
-        self._session.execute(update(StoreState).where(StoreState.id == 1).values(revision=StoreState.revision))
+        self.serialise_writers()  # one chain head at a time
         prev = self._session.scalar(select(AuditEntry.hash).order_by(AuditEntry.id.desc()).limit(1)) or _GENESIS
         self._session.add(
             AuditEntry(
@@ -84,6 +83,11 @@ class EventRepository:
                 hash=_chain_hash(prev, at, actor, action, subject, text),
             )
         )
+
+    def serialise_writers(self) -> None:
+        """Wait for other writers of the state row and hold it until this transaction ends (a row lock on
+        PostgreSQL; SQLite's BEGIN IMMEDIATE already holds the file). Reads after this see their commits."""
+        self._session.execute(update(StoreState).where(StoreState.id == 1).values(revision=StoreState.revision))
 
     def verify_audit_chain(self) -> tuple[bool, int]:
         """(intact, entries checked): recompute every link of the chain."""
