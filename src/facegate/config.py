@@ -32,6 +32,8 @@ class Settings(BaseSettings):
 
     #: Images with more pixels than this are refused before decoding.
     max_image_pixels: int = Field(default=120_000_000, ge=1_000_000, le=1_000_000_000)
+    #: Gate camera frames with more pixels than this are refused before decoding (a 4K camera is 8.3 MP).
+    max_frame_pixels: int = Field(default=16_000_000, ge=300_000, le=1_000_000_000)
     #: Files larger than this are refused before decoding.
     max_image_bytes: int = Field(default=40 * 1024 * 1024, ge=1024, le=1024**3)
     #: The API refuses request bodies larger than this before reading them.

@@ -57,3 +57,7 @@ def test_health_and_metrics_need_no_key(tenants: Api) -> None:
     ready = client.get("/readyz")
     assert ready.status_code == 200 and ready.json()["checks"] == {"models": True, "database": True}
     assert "facegate_http_requests_total" in client.get("/metrics").text
+    docs = client.get("/docs").text  # works on a closed network: no CDN
+    assert "/docs-assets/swagger-ui-bundle.js" in docs and "cdn" not in docs
+    assert client.get("/docs-assets/swagger-ui-bundle.js").status_code == 200
+    assert client.get("/openapi.json").json()["info"]["title"] == "facegate"

@@ -174,3 +174,15 @@ def test_one_to_one_mode_with_the_ticket_reference(station):
     assert (unknown.outcome, unknown.reason) == ("refuse", "no_booking")
     right = at_gate(station, "Colin_Powell", 4, booking_ref=ref)
     assert (right.mode, right.reason, right.seat) == ("1:1", "valid_booking", "0A")
+
+
+def test_a_ticket_reference_used_on_two_departures_names_the_scanned_passengers_booking(station):
+    from facegate.services.manifests import import_bookings
+
+    ka2 = station.departure("KA 2")
+    shared = f"{station.ka1[:6]}-Colin_Powell"  # Colin's reference on KA 1, reused on KA 2 for Tony
+    import_bookings(station.app, f"departure_id,booking_ref,nik,seat\n{ka2},{shared},{station.niks['Tony_Blair']},9C\n")
+    tony = at_gate(station, "Tony_Blair", 2, booking_ref=shared)
+    assert (tony.mode, tony.reason, tony.service_number, tony.seat) == ("1:1", "valid_booking", "KA 2", "9C")
+    colin = at_gate(station, "Colin_Powell", 4, booking_ref=shared)
+    assert (colin.reason, colin.service_number, colin.seat) == ("valid_booking", "KA 1", "0A")

@@ -14,7 +14,6 @@ from typing import Any
 
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
-from sqlalchemy import text
 from starlette.concurrency import run_in_threadpool
 
 from .. import __version__
@@ -60,6 +59,8 @@ def create_app(facegate: Facegate | None = None, *, max_body_bytes: int | None =
         ),
         lifespan=lifespan,
         responses=_ERRORS,
+        docs_url=None,  # served below from local files: no CDN on an operator's closed network
+        redoc_url=None,
     )
     app.state.facegate = root
     app.state.max_body_bytes = limit
@@ -68,6 +69,7 @@ def create_app(facegate: Facegate | None = None, *, max_body_bytes: int | None =
     for router in (persons.router, manifests.router, gates.router, recognition.router):
         app.include_router(router)
     _health(app, root)
+    _docs(app)
     app.add_middleware(BodyLimit, max_bytes=limit)
     app.add_middleware(RequestMetrics, metrics=app.state.metrics)
     return app
@@ -99,10 +101,28 @@ def _health(app: FastAPI, root: Facegate) -> None:
         return Response(request.app.state.metrics.render(), media_type=CONTENT_TYPE_LATEST)
 
 
+def _docs(app: FastAPI) -> None:
+    from fastapi.openapi.docs import get_swagger_ui_html
+    from fastapi.staticfiles import StaticFiles
+    from swagger_ui_bundle import swagger_ui_path
+
+    app.mount("/docs-assets", StaticFiles(directory=str(swagger_ui_path)), name="docs-assets")
+
+    @app.get("/docs", include_in_schema=False)
+    def docs() -> Response:
+        return get_swagger_ui_html(
+            openapi_url="/openapi.json",
+            title="facegate API",
+            swagger_js_url="/docs-assets/swagger-ui-bundle.js",
+            swagger_css_url="/docs-assets/swagger-ui.css",
+            swagger_favicon_url="/docs-assets/favicon-32x32.png",
+        )
+
+
 def _database_ok(root: Facegate) -> bool:
     try:
         with root.store.transaction() as uow:
-            uow.session.execute(text("SELECT 1"))
+            uow.events.revision()  # a real table: a database without facegate's schema is not ready
         return True
     except Exception:  # any failure here means "not ready", which is the answer
         return False

@@ -24,7 +24,7 @@ from ..imaging import media_type_matches
 __all__ = ["read_photo_request", "photo_body"]
 
 M = TypeVar("M", bound=BaseModel)
-_DATA_URI = re.compile(r"data:([\w.+-]+/[\w.+-]+)?((?:;[\w-]+=[\w.+-]+)*);base64,(.*)", re.DOTALL)
+_DATA_URI = re.compile(r"data:([\w.+-]+/[\w.+-]+)?((?:;[\w-]+=[\w.+-]+)*);base64,(.*)", re.DOTALL | re.IGNORECASE)
 MAX_PHOTOS = 10
 
 
@@ -161,6 +161,9 @@ def _decode(name: str, text: str) -> bytes:
 
 
 def _check_declared(name: str, data: bytes, declared: str) -> None:
+    media_type = declared.split(";")[0].strip().lower()
+    if media_type and not media_type.startswith("image/") and media_type != "application/octet-stream":
+        raise UnsupportedFormat(f"{name} is declared as {media_type}, not as an image.")
     found = media_type_matches(data, declared)
     if found is not None:
         raise UnsupportedFormat(f"{name} is declared as {declared.split(';')[0]} but the data is {found}.")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 
 class Body(BaseModel):
@@ -17,8 +17,20 @@ class Body(BaseModel):
 
 class EnrollRequest(Body):
     nik: str = Field(description="The 16-digit national identity number (NIK).", max_length=64)
-    name: str = Field(max_length=400)
-    consent: bool = Field(description="The passenger's explicit consent to biometric processing by this operator.")
+    name: str = Field(max_length=200)
+    consent: bool = Field(
+        description="The passenger's explicit consent to biometric processing by this operator: true or false, nothing else."
+    )
+
+    @field_validator("consent", mode="before")
+    @classmethod
+    def _explicit(cls, value: object) -> object:
+        """Consent is given by saying true: not "yes", "1" or "on" (a form field arrives as the text "true")."""
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.strip().lower() in ("true", "false"):
+            return value.strip().lower() == "true"
+        raise ValueError("consent must be true or false")
 
 
 class DecisionRequest(Body):
@@ -42,8 +54,8 @@ class DepartureRequest(Body):
     service_number: str = Field(max_length=64, examples=["KA 7"])
     origin_site: str = Field(max_length=32, examples=["GMR"])
     scheduled_at: datetime = Field(description="With a time zone, e.g. 2026-12-24T09:30:00+07:00.")
-    boarding_opens_minutes: int = Field(default=60, ge=0, le=24 * 60)
-    boarding_closes_minutes: int = Field(default=5, ge=0, le=24 * 60)
+    boarding_opens_minutes: int = Field(default=60, ge=0, le=24 * 60, strict=True)
+    boarding_closes_minutes: int = Field(default=5, ge=0, le=24 * 60, strict=True)
 
 
 class BookingItem(Body):
@@ -54,7 +66,9 @@ class BookingItem(Body):
 
 
 class BookingsUpsert(Body):
-    bookings: list[BookingItem] = Field(max_length=200_000)
+    bookings: list[BookingItem] = Field(
+        max_length=50_000, description="Up to 50,000 rows per request (about 6 MB); send a larger manifest in parts."
+    )
 
 
 # --- responses ----------------------------------------------------------------

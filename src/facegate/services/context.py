@@ -73,6 +73,9 @@ class Facegate:
                 f"This database was written with key {written_with} but {hint} (key {keys.key_id}). "
                 "Restore the key that belongs to this database (FACEGATE_SECRET_KEY or the key file)."
             )
+        if not settings.database_url:  # the embedded SQLite file holds biometric data: owner only
+            for path in settings.data_dir.glob("facegate.db*"):
+                path.chmod(0o600)
         if new_key:
             write_key_file(key_file, keys.master_backup())
         if written_with is None:
@@ -110,12 +113,13 @@ class Facegate:
 
         return GalleryCache()
 
-    def load_image(self, source: ImageSource) -> np.ndarray:
+    def load_image(self, source: ImageSource, max_pixels: int | None = None) -> np.ndarray:
         """An upright RGB image under this installation's size limits (see :mod:`facegate.imaging`)."""
         from ..imaging import load_image
 
         s = self.settings
-        return load_image(source, max_pixels=s.max_image_pixels, max_bytes=s.max_image_bytes, max_side=s.working_max_side)
+        limit = min(max_pixels or s.max_image_pixels, s.max_image_pixels)
+        return load_image(source, max_pixels=limit, max_bytes=s.max_image_bytes, max_side=s.working_max_side)
 
     def close(self) -> None:
         if "store" in self.__dict__:

@@ -26,6 +26,7 @@ from ..domain import fields
 from ..errors import InvalidInput
 from ..matching.gallery import Gallery
 from ..matching.operating_points import OperatingPoint
+from ..store.unit_of_work import UnitOfWork
 from .access import authorize, own_booking, own_gate
 from .context import Facegate
 from .faces import capture_at_gate
@@ -72,6 +73,13 @@ def _match(gallery: Gallery[str], vector: object, point: OperatingPoint) -> tupl
     return (best[0].key if best[0].score >= point.threshold else None), score
 
 
+def _consented_owner(uow: UnitOfWork, booking_id: str) -> str | None:
+    """The enrolled passenger of a booking, if they consented to its operator."""
+    booking, pseudonym = uow.manifests.booking(booking_id)
+    owner = uow.persons.id_for_pseudonym(pseudonym) if pseudonym else None
+    return owner if owner and uow.persons.has_consent(owner, booking.departure.operator) else None
+
+
 def decide(
     app: Facegate,
     frame: object,
@@ -85,6 +93,8 @@ def decide(
     """Decide at ``gate``. An API caller decides only at its own gate, whose site comes from the registry;
     the local administrator may also name a site for an unregistered gate."""
     authorize(app, Permission.DECIDE)
+    if booking_id is not None and booking_ref is not None:
+        raise InvalidInput("Send the booking id or the ticket's booking reference, not both.")
     engine = app.engine  # loads the models on first use; not part of the decision's latency
     started = time.perf_counter()
     at = fields.moment(at or datetime.now(timezone.utc), "The decision time")
@@ -96,23 +106,21 @@ def decide(
         if site is not None and site != registered:
             raise InvalidInput(f"Gate {gate} is at site {registered}, not {site}.")
         site = registered
-    image = app.load_image(frame)
+    image = app.load_image(frame, max_pixels=app.settings.max_frame_pixels)
     capture = capture_at_gate(engine, image)
     model = engine.template_model
     horizon = timedelta(minutes=app.settings.gallery_horizon_minutes)
 
     with app.store.transaction() as uow:
-        if booking_ref is not None and booking_id is None:
+        candidates: list[str] | None = None  # 1:1: the bookings the ticket may name
+        if booking_id is not None:
+            candidates = [own_booking(app, uow, booking_id)[0].id]
+        elif booking_ref is not None:
             ref = fields.code(booking_ref, "The booking reference", 64)
-            booking_id = uow.manifests.booking_for_reference(site, ref, at) or ""
-        if booking_id == "":  # a ticket reference that no booking from this site carries
-            gallery, point, mode = Gallery([]), app.points.verify("1e-4"), "1:1"
-        elif booking_id is not None:
-            booking, pseudonym = own_booking(app, uow, booking_id)
-            owner = uow.persons.id_for_pseudonym(pseudonym) if pseudonym else None
-            if owner and not uow.persons.has_consent(owner, booking.departure.operator):
-                owner = None
-            gallery: Gallery[str] = Gallery(uow.persons.templates(model, [owner]) if owner else [])
+            candidates = uow.manifests.bookings_for_reference(site, ref, at)
+        if candidates is not None:
+            owners = [o for o in (_consented_owner(uow, b) for b in candidates) if o is not None]
+            gallery: Gallery[str] = Gallery(uow.persons.templates(model, owners) if owners else [])
             point: OperatingPoint = app.points.verify("1e-4")
             mode = "1:1"
         else:
@@ -123,11 +131,11 @@ def decide(
         person_id, score, nearby_only = None, None, False
         if capture is None:
             choice = BoardingChoice(Reason.NO_FACE)
-        elif booking_id == "":
+        elif candidates == []:  # a ticket reference no booking from this site carries
             choice = BoardingChoice(Reason.NO_BOOKING)
         else:
             person_id, score = _match(gallery, capture.vector, point)
-            if person_id is None and booking_id is None:
+            if person_id is None and candidates is None:
                 # Not among those boarding now: someone early or late? Only to
                 # say so; this second search can never open the gate.
                 nearby = app.galleries.for_site(uow, site, at, horizon, model)
@@ -139,8 +147,8 @@ def decide(
                 choice = BoardingChoice(Reason.NO_MATCH)
             else:
                 bookings = uow.manifests.bookings_of(uow.persons.pseudonym_of(person_id))
-                if booking_id is not None:
-                    bookings = [b for b in bookings if b.id == booking_id]
+                if candidates is not None:
+                    bookings = [b for b in bookings if b.id in candidates]
                 choice = choose_booking(bookings, site, at)
                 if nearby_only and choice.reason is Reason.VALID_BOOKING:  # cannot happen; never open on it
                     choice = BoardingChoice(Reason.NO_MATCH)

@@ -153,9 +153,9 @@ def upsert_bookings(
             uow.events.bump_revision()
             uow.events.audit(app.actor, "bookings.import", None, **counts)
     except IntegrityError as exc:
-        raise InvalidInput(
-            "Bookings changed while this file was being checked; nothing imported, run the import again.",
-            code="invalid_manifest",
+        raise Conflict(
+            "Bookings changed while this manifest was being checked (another import at the same time?); "
+            "nothing was written: send it again."
         ) from exc
     return counts
 

@@ -145,19 +145,19 @@ class ManifestRepository:
             raise NotFound(f"No booking with id {booking_id}.")
         return _booking(row), row.passenger_pseudonym
 
-    def booking_for_reference(self, site: str, reference: str, at: datetime) -> str | None:
-        """The id of the booking ``reference`` on a departure from ``site``: of several, the one whose
-        boarding window is open at ``at``, else the departure nearest in time."""
+    def bookings_for_reference(self, site: str, reference: str, at: datetime) -> list[str]:
+        """Ids of the bookings ``reference`` on departures from ``site`` (references are unique per departure
+        only): those boarding at ``at``, else the one departing nearest in time; [] if none."""
         query = (
             select(BookingRow.id, DepartureRow.boarding_opens_at, DepartureRow.boarding_closes_at, DepartureRow.scheduled_at)
             .join(DepartureRow, DepartureRow.id == BookingRow.departure_id)
             .where(BookingRow.reference == reference, DepartureRow.origin_site == site)
         )
         rows = self._session.execute(query).all()
-        if not rows:
-            return None
-        best = min(rows, key=lambda r: (not (r.boarding_opens_at <= at <= r.boarding_closes_at), abs(r.scheduled_at - at)))
-        return best.id
+        boarding = [r.id for r in rows if r.boarding_opens_at <= at <= r.boarding_closes_at]
+        if boarding or not rows:
+            return boarding
+        return [min(rows, key=lambda r: abs(r.scheduled_at - at)).id]
 
     def passengers_near(self, site: str, at: datetime, horizon: timedelta) -> list[str]:
         """Ids of enrolled persons booked from ``site`` near ``at``, who consented to that operator.

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from sqlalchemy import select, update
-from sqlalchemy.exc import ArgumentError, DataError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import ArgumentError, DataError, OperationalError, ProgrammingError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from ..errors import ConfigurationError, InvalidInput, StoreUnavailable
@@ -62,6 +62,11 @@ class Store:
                 yield UnitOfWork(session, self.keys)
         except DataError as exc:  # a value the database cannot hold (e.g. NUL in PostgreSQL text); checks missed it
             raise InvalidInput("A value in the request cannot be stored or searched (out of range or invalid characters).") from exc
+        except ProgrammingError as exc:  # e.g. tables dropped under a running server
+            raise StoreUnavailable(
+                "The database does not hold facegate's tables any more (dropped or replaced?); an administrator must "
+                "restore it."
+            ) from exc
         except OperationalError as exc:
             raise StoreUnavailable(
                 f"The database is not available right now ({getattr(exc, 'orig', exc)}); try again."

@@ -47,7 +47,7 @@ def list_bookings(departure_id: str, app: Caller) -> Any:
     response_model=UpsertOut,
     summary="Create or update bookings in bulk (idempotent)",
     description=(
-        "A manifest of up to 200,000 bookings. All rows are checked first: if any is wrong nothing is written and "
+        "A manifest of up to 50,000 bookings per request. All rows are checked first: if any is wrong nothing is written and "
         "the error lists the bad rows. Sending the same manifest again changes nothing."
     ),
 )
