@@ -79,3 +79,15 @@ def _face(app, path):
     faces = app.engine.detect(image)
     return image, max(faces, key=lambda f: f.eye_distance)
 
+
+
+def test_audit_chain_detects_entries_removed_from_its_end(app, lfw):
+    from sqlalchemy import delete, func, select
+
+    enroll(app, nik(7), "Colin Powell", [photo(lfw, "Colin_Powell", 2)], operator="KAI", consent=True)
+    export(app, _only_person(app))
+    with app.store.transaction() as uow:
+        newest = uow.session.scalar(select(func.max(AuditEntry.id)))
+        uow.session.execute(delete(AuditEntry).where(AuditEntry.id == newest))  # hide the export
+    with app.store.transaction() as uow:
+        assert uow.events.verify_audit_chain()[0] is False

@@ -79,11 +79,7 @@ def _refuse_duplicate_face(app: Facegate, uow: UnitOfWork, captures: list[Captur
         best = gallery.search(capture.vector, 1)
         if best and best[0].score >= point.threshold:
             uow.events.audit(app.actor, "enroll.refused_duplicate_face", best[0].key, score=round(best[0].score, 4))
-            raise DuplicateFace(
-                "This face is already enrolled under another NIK. Please see staff.",
-                score=round(best[0].score, 4),
-                threshold=point.threshold,
-            )
+            raise DuplicateFace("This face is already enrolled under another NIK. Please see staff.")
 
 
 @dataclass(frozen=True, slots=True)

@@ -72,17 +72,11 @@ class EventRepository:
         text = json.dumps(detail, sort_keys=True, default=str)
         self.serialise_writers()  # one chain head at a time
         prev = self._session.scalar(select(AuditEntry.hash).order_by(AuditEntry.id.desc()).limit(1)) or _GENESIS
+        entry_hash = _chain_hash(prev, at, actor, action, subject, text)
         self._session.add(
-            AuditEntry(
-                at=at,
-                actor=actor,
-                action=action,
-                subject=subject,
-                detail=text,
-                prev_hash=prev,
-                hash=_chain_hash(prev, at, actor, action, subject, text),
-            )
+            AuditEntry(at=at, actor=actor, action=action, subject=subject, detail=text, prev_hash=prev, hash=entry_hash)
         )
+        self._session.execute(update(StoreState).where(StoreState.id == 1).values(audit_head=entry_hash))
 
     def serialise_writers(self) -> None:
         """Wait for other writers of the state row and hold it until this transaction ends (a row lock on
@@ -90,7 +84,8 @@ class EventRepository:
         self._session.execute(update(StoreState).where(StoreState.id == 1).values(revision=StoreState.revision))
 
     def verify_audit_chain(self) -> tuple[bool, int]:
-        """(intact, entries checked): recompute every link of the chain."""
+        """(intact, entries checked): recompute every link of the chain, and check that it ends at the
+        recorded head (so that entries removed from the end are noticed)."""
         prev = _GENESIS
         count = 0
         for entry in self._session.scalars(select(AuditEntry).order_by(AuditEntry.id)):
@@ -99,7 +94,8 @@ class EventRepository:
                 return False, count
             prev = entry.hash
             count += 1
-        return True, count
+        head = self._session.scalar(select(StoreState.audit_head).where(StoreState.id == 1))
+        return (head is None and count == 0) or head == prev, count
 
     def revision(self) -> int:
         return int(self._session.scalar(select(StoreState.revision).where(StoreState.id == 1)) or 0)

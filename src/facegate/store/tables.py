@@ -162,6 +162,8 @@ class StoreState(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     revision: Mapped[int] = mapped_column(Integer, default=0)
     key_id: Mapped[str | None] = mapped_column(String(64))
+    #: Hash of the newest audit entry: deleting entries from the end of the chain is detected too.
+    audit_head: Mapped[str | None] = mapped_column(String(64))
 
 
 class OperatorRow(Base):

@@ -1,4 +1,7 @@
-"""operators, sites, gates and API keys
+"""operators, sites, gates and API keys; the audit chain's head
+
+The hash of the newest audit entry is also kept in store_state, so that
+deleting entries from the end of the log is detected too.
 
 Existing departures and consents name operators by a string; each such name
 becomes an operator, and each departure's origin site becomes a site of the
@@ -50,7 +53,11 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(), nullable=False),
         sa.Column("revoked_at", sa.DateTime(), nullable=True),
     )
+    with op.batch_alter_table("store_state") as batch:
+        batch.add_column(sa.Column("audit_head", sa.String(length=64), nullable=True))
     conn = op.get_bind()
+    head = conn.execute(sa.text("SELECT hash FROM audit_log ORDER BY id DESC LIMIT 1")).scalar()
+    conn.execute(sa.text("UPDATE store_state SET audit_head = :h WHERE id = 1"), {"h": head})
     now = datetime.now(timezone.utc).replace(tzinfo=None)
     names = {r[0] for r in conn.execute(sa.text("SELECT DISTINCT operator FROM departures"))}
     names |= {r[0] for r in conn.execute(sa.text("SELECT DISTINCT operator FROM consents"))}
@@ -67,6 +74,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("store_state") as batch:
+        batch.drop_column("audit_head")
     op.drop_table("api_keys")
     op.drop_table("gates")
     op.drop_table("sites")
