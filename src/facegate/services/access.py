@@ -57,7 +57,7 @@ def scoped(app: Facegate, person: Person) -> Person:
 
 def _known_shape(record_id: str, what: str) -> None:
     if not fields.record_id(record_id):  # never sent to the database: it could not name a record anyway
-        raise NotFound(f"No {what} with id {record_id[:40]!r}.")
+        raise NotFound(f"No {what} with id {record_id[:100]!r}.")
 
 
 def own_departure(app: Facegate, uow: UnitOfWork, departure_id: str) -> Departure:
