@@ -31,7 +31,7 @@ class Settings(BaseSettings):
     datasets: Path | None = None
 
     #: Images with more pixels than this are refused before decoding.
-    max_image_pixels: int = Field(default=120_000_000, ge=1_000_000, le=1_000_000_000)
+    max_image_pixels: int = Field(default=50_000_000, ge=1_000_000, le=1_000_000_000)  # a 48 MP phone photo fits
     #: Gate camera frames with more pixels than this are refused before decoding (a 4K camera is 8.3 MP).
     max_frame_pixels: int = Field(default=16_000_000, ge=300_000, le=1_000_000_000)
     #: Files larger than this are refused before decoding.

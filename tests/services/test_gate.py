@@ -186,3 +186,14 @@ def test_a_ticket_reference_used_on_two_departures_names_the_scanned_passengers_
     assert (tony.mode, tony.reason, tony.service_number, tony.seat) == ("1:1", "valid_booking", "KA 2", "9C")
     colin = at_gate(station, "Colin_Powell", 4, booking_ref=shared)
     assert (colin.reason, colin.service_number, colin.seat) == ("valid_booking", "KA 1", "0A")
+
+
+def test_the_cli_cannot_decide_at_a_registered_gate_of_another_site(station):
+    from facegate.errors import InvalidInput
+    from facegate.services.tenancy import add_gate, add_operator, add_site
+
+    add_operator(station.app, "AP2")
+    add_site(station.app, "CGK", "AP2")
+    add_gate(station.app, "CGK-1", "CGK")
+    with pytest.raises(InvalidInput, match="at site CGK"):
+        at_gate(station, "Colin_Powell", 4, gate="CGK-1")

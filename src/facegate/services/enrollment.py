@@ -46,26 +46,24 @@ def _check_photos(app: Facegate, photos: Sequence[PhotoSource]) -> list[Capture]
 
 
 def _refuse_other_faces(app: Facegate, captures: list[Capture], enrolled: list[np.ndarray]) -> None:
-    """Every photo must show the same person: the one already enrolled, else the one in the other photos.
+    """Every photo must show the same person: the enrolled one, and each other photo of this request.
 
-    Each photo is compared (1:1, FMR 1e-4) with the mean template of the
-    enrolled person, or for a new enrollment with the mean of the other photos,
-    so that nobody can slip a second face into someone's enrollment.
+    Comparisons are 1:1 at FMR 1e-4: each photo against the enrolled person's
+    mean template, and every pair of photos sent together, so that nobody can
+    slip a second face into someone's enrollment (not even as half the photos).
     """
-    if not enrolled and len(captures) < 2:
-        return
     point = app.points.verify("1e-4")
     vectors = [c.vector for c in captures]
+    reference = mean_template(enrolled) if enrolled else None
     for number, vector in enumerate(vectors, start=1):
-        reference = enrolled or [v for i, v in enumerate(vectors, start=1) if i != number]
-        score = cosine(vector, mean_template(reference))
-        if score < point.threshold:
-            raise FaceMismatch(
-                f"Photo {number} does not show the enrolled passenger. Please see staff."
-                if enrolled
-                else f"The photos do not all show one person (photo {number} differs from the others).",
-                photo=number,
-            )
+        if reference is not None and cosine(vector, reference) < point.threshold:
+            raise FaceMismatch(f"Photo {number} does not show the enrolled passenger. Please see staff.", photo=number)
+        for other in range(number, len(vectors)):
+            if cosine(vector, vectors[other]) < point.threshold:
+                raise FaceMismatch(
+                    f"The photos do not all show one person (photos {number} and {other + 1} differ).",
+                    photo=other + 1,
+                )
 
 
 def _refuse_duplicate_face(app: Facegate, uow: UnitOfWork, captures: list[Capture], own_id: str | None) -> None:
@@ -118,10 +116,10 @@ def register(
     captures = _check_photos(app, photos)
     with app.store.transaction() as uow:
         uow.events.serialise_writers()  # concurrent enrollments must see each other's faces
+        _refuse_other_faces(app, captures, [])
         existing = uow.persons.id_for_nik(parsed)
         if existing is not None:
             return Registration(_consent_for_another_operator(app, uow, existing, operator, captures), True)
-        _refuse_other_faces(app, captures, [])
         _refuse_duplicate_face(app, uow, captures, own_id=None)
         person_id = uow.persons.add(parsed, name, operator)
         for capture in captures:
