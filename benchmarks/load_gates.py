@@ -590,7 +590,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             "target_decisions_per_s": TARGET_PER_S,
             "target_met": multi >= TARGET_PER_S,
         }
-    except BaseException:
+    except Exception:
         log(server.output())
         raise
     finally:
@@ -654,9 +654,20 @@ def render(result: dict[str, Any]) -> str:
     return "\n".join(out)
 
 
+def _stop(signum: int, _frame: object) -> None:
+    raise SystemExit(128 + signum)  # unwinds through run()'s cleanup: server stopped, schema dropped
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    result = run(args)
+    # Stop cleanly on SIGTERM, and on SIGINT even when started in the background (where it is ignored).
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        result = run(args)
+    except KeyboardInterrupt:
+        log("interrupted; server stopped and temporary data removed")
+        return 130
     print(json.dumps(result) if args.json else render(result))
     return 0
 
