@@ -8,6 +8,8 @@ from fastapi import Request
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from .problems import PROBLEM_JSON, problem_body
+
 __all__ = ["BodyLimit", "require_json"]
 
 
@@ -76,14 +78,11 @@ class BodyLimit:
 
     @staticmethod
     async def _refuse(send: Send, status: int, code: str, detail: str) -> None:
-        body = json.dumps(
-            {"type": f"urn:facegate:problem:{code}", "title": code.replace("_", " ").capitalize(),
-             "status": status, "code": code, "detail": detail}
-        ).encode()
+        body = json.dumps(problem_body(status, code, detail)).encode()
         await send({
             "type": "http.response.start",
             "status": status,
-            "headers": [(b"content-type", b"application/problem+json"), (b"content-length", str(len(body)).encode()),
+            "headers": [(b"content-type", PROBLEM_JSON.encode()), (b"content-length", str(len(body)).encode()),
                         (b"connection", b"close")],
         })
         await send({"type": "http.response.body", "body": body})

@@ -11,7 +11,6 @@ import time
 
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, disable_created_metrics
 from prometheus_client import generate_latest
-from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 __all__ = ["Metrics", "RequestMetrics", "CONTENT_TYPE_LATEST"]
@@ -75,11 +74,5 @@ class RequestMetrics:
 
     @staticmethod
     def _route(scope: Scope) -> str:
-        if "route" in scope:  # set by the router once it matched
-            return getattr(scope["route"], "path", "other")
-        router = scope.get("app")
-        for route in getattr(getattr(router, "router", None), "routes", []):
-            match, _ = route.matches(scope)
-            if match is Match.FULL:
-                return getattr(route, "path", "other")
-        return "unmatched"
+        """The matched route's template; the router sets ``scope["route"]`` once it matched."""
+        return getattr(scope.get("route"), "path", "unmatched")

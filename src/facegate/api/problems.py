@@ -18,7 +18,7 @@ from starlette.requests import ClientDisconnect
 
 from .. import errors
 
-__all__ = ["problem", "install", "status_for", "PROBLEM_JSON"]
+__all__ = ["problem", "problem_body", "install", "status_for", "PROBLEM_JSON"]
 
 PROBLEM_JSON = "application/problem+json"
 log = logging.getLogger("facegate.api")
@@ -58,16 +58,20 @@ def status_for(error: errors.FacegateError) -> int:
     return next((status for cls, status in _STATUS if isinstance(error, cls)), 400)
 
 
-def problem(
-    status: int, code: str, detail: str, instance: str | None = None, headers: dict[str, str] | None = None, **extra: Any
-) -> JSONResponse:
-    body: dict[str, Any] = {
+def problem_body(status: int, code: str, detail: str) -> dict[str, Any]:
+    return {
         "type": f"urn:facegate:problem:{code}",
         "title": code.replace("_", " ").capitalize(),
         "status": status,
         "code": code,
         "detail": detail,
     }
+
+
+def problem(
+    status: int, code: str, detail: str, instance: str | None = None, headers: dict[str, str] | None = None, **extra: Any
+) -> JSONResponse:
+    body = problem_body(status, code, detail)
     if instance:
         body["instance"] = instance
     body.update({k: v for k, v in extra.items() if v is not None})

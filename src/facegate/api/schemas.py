@@ -93,28 +93,6 @@ class ErasureOut(BaseModel):
     gate_events_unlinked: int | None = None
 
 
-class DecisionOut(BaseModel):
-    outcome: str = Field(description="open or refuse")
-    reason: str
-    message: str
-    site: str
-    gate: str
-    at: str
-    mode: str
-    person_id: str | None
-    booking_id: str | None
-    service_number: str | None
-    seat: str | None
-    score: float | None
-    threshold: float
-    operating_point: str
-    gallery_size: int
-    faces_detected: int
-    note: str | None
-    latency_ms: float
-    event_id: int | None
-
-
 class CompareOut(BaseModel):
     score: float
     threshold: float
@@ -138,19 +116,6 @@ class IdentifyOut(BaseModel):
     candidates: list[Candidate]
     faces_detected: int
     note: str | None
-
-
-class DepartureOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
-    id: str
-    operator: str
-    service_number: str
-    origin_site: str
-    scheduled_at: datetime
-    boarding_opens_at: datetime
-    boarding_closes_at: datetime
-    cancelled: bool
 
 
 class BookingOut(BaseModel):

@@ -22,7 +22,6 @@ _bearer = HTTPBearer(
 def _caller(request: Request, credentials: HTTPAuthorizationCredentials | None = Security(_bearer)) -> Facegate:
     root: Facegate = request.app.state.facegate
     principal = authenticate(root, credentials.credentials if credentials else None)
-    request.state.key_id = principal.key_id  # for the access log: the public key id, never the secret
     return root.acting_as(principal)
 
 

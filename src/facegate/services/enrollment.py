@@ -114,9 +114,9 @@ def register(
         )
     operator = fields.free_text(operator, "The operator")
     captures = _check_photos(app, photos)
+    _refuse_other_faces(app, captures, [])
     with app.store.transaction() as uow:
         uow.events.serialise_writers()  # concurrent enrollments must see each other's faces
-        _refuse_other_faces(app, captures, [])
         existing = uow.persons.id_for_nik(parsed)
         if existing is not None:
             return Registration(_consent_for_another_operator(app, uow, existing, operator, captures), True)

@@ -100,9 +100,10 @@ def decide(
     at = fields.moment(at or datetime.now(timezone.utc), "The decision time")
     gate = fields.code(gate, "The gate id", 64)
     site = fields.code(site, "The site code", 16, upper=True) if site is not None else None
+    registered = None  # a registered gate knows its site; only the local administrator may use another
     with app.store.transaction() as uow:
-        known = uow.tenancy.gate(gate) is not None
-        registered = own_gate(app, uow, gate).site if known or site is None or app.principal is not None else None
+        if app.principal is not None or site is None or uow.tenancy.gate(gate) is not None:
+            registered = own_gate(app, uow, gate).site
     if registered is not None:
         if site is not None and site != registered:
             raise InvalidInput(f"Gate {gate} is at site {registered}, not {site}.")

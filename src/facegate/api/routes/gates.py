@@ -10,7 +10,8 @@ from starlette.concurrency import run_in_threadpool
 
 from ...services import audit, gate
 from ..photos import photo_body, read_photo_request
-from ..schemas import DecisionOut, DecisionRequest, EventsPage
+from ...services.gate import GateDecision
+from ..schemas import DecisionRequest, EventsPage
 from ..security import Caller
 
 router = APIRouter(prefix="/v1", tags=["gates"])
@@ -19,7 +20,7 @@ _FRAME = {"image": False}
 
 @router.post(
     "/gates/{gate_id}/decisions",
-    response_model=DecisionOut,
+    response_model=GateDecision,
     summary="Decide at a gate: camera frame -> open or refuse",
     description=(
         "1:N among passengers whose boarding window at this gate's site is open now; with `booking_id` or "
@@ -28,13 +29,13 @@ _FRAME = {"image": False}
     ),
     openapi_extra=photo_body(DecisionRequest, _FRAME),
 )
-async def decide(gate_id: str, request: Request, app: Caller) -> dict[str, Any]:
+async def decide(gate_id: str, request: Request, app: Caller) -> GateDecision:
     body, images = await read_photo_request(request, DecisionRequest, _FRAME)
     decision = await run_in_threadpool(
         gate.decide, app, images["image"][0], gate=gate_id, booking_id=body.booking_id, booking_ref=body.booking_ref
     )
     request.app.state.metrics.observe_decision(decision.outcome, decision.reason, decision.latency_ms)
-    return decision.to_dict()
+    return decision
 
 
 @router.get("/events", response_model=EventsPage, summary="Gate decisions at your sites, newest first, paged")

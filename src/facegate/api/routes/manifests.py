@@ -7,14 +7,15 @@ from typing import Any
 from fastapi import APIRouter, Depends, Query
 
 from ...services import manifests
-from ..schemas import BookingOut, BookingsUpsert, DepartureOut, DepartureRequest, UpsertOut
+from ...domain.manifest import Departure
+from ..schemas import BookingOut, BookingsUpsert, DepartureRequest, UpsertOut
 from ..limits import require_json
 from ..security import Caller
 
 router = APIRouter(prefix="/v1", tags=["manifests"])
 
 
-@router.post("/departures", dependencies=[Depends(require_json)], status_code=201, response_model=DepartureOut, summary="Schedule a departure at one of your sites")
+@router.post("/departures", dependencies=[Depends(require_json)], status_code=201, response_model=Departure, summary="Schedule a departure at one of your sites")
 def add_departure(body: DepartureRequest, app: Caller) -> Any:
     return manifests.add_departure(
         app,
@@ -26,12 +27,12 @@ def add_departure(body: DepartureRequest, app: Caller) -> Any:
     )
 
 
-@router.get("/departures", response_model=list[DepartureOut], summary="Your departures, optionally at one site")
+@router.get("/departures", response_model=list[Departure], summary="Your departures, optionally at one site")
 def list_departures(app: Caller, site: str | None = Query(default=None, max_length=32)) -> Any:
     return manifests.list_departures(app, site)
 
 
-@router.get("/departures/{departure_id}", response_model=DepartureOut)
+@router.get("/departures/{departure_id}", response_model=Departure)
 def get_departure(departure_id: str, app: Caller) -> Any:
     return manifests.get_departure(app, departure_id)
 
